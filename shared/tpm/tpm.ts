@@ -2,13 +2,21 @@
 //
 //   const tpm = await Tpm.open("swtpm:host=127.0.0.1,port=2321");
 //   const { outPublic, name } = await tpm.run(ReadPublic, { objectHandle: ek });
+
+import { setTimeout as delay } from "node:timers/promises";
 import { type Authorization, authEntry, password } from "./auth.js";
 import type { Command, CommandInput, CommandOutput } from "./command.js";
-import { marshalCommand, unmarshalResponse } from "./command.js";
+import { marshalCommand, responseCode, unmarshalResponse } from "./command.js";
 import { FlushContext } from "./commands/flush-context.js";
 import { openTransport } from "./transport/tcti.js";
 import type { Transport, TransportOptions } from "./transport/transport.js";
 import type { Handle } from "./types.js";
+
+const RESUBMIT = new Set([0x922 /* RETRY */, 0x908 /* YIELDED */, 0x90a /* TESTING */]);
+const RESUBMIT_LIMIT = 8;
+const RESUBMIT_PAUSE_MS = 20;
+
+const peekRc = (frame: Uint8Array) => (frame.length >= 10 ? responseCode(frame) : 0);
 
 export class Tpm {
   constructor(readonly transport: Transport) {}
@@ -29,7 +37,14 @@ export class Tpm {
   ): Promise<CommandOutput<C>> {
     const entries = (auths ?? Array.from({ length: cmd.authCount }, () => password())).map(authEntry);
     const frame = marshalCommand(cmd, input, entries);
-    const response = await this.transport.send(frame);
+    let response = await this.transport.send(frame);
+    // Part 2 §6.6.3: TPM_RC_RETRY, _YIELDED and _TESTING mean the TPM did not start the command
+    // and the same bytes may be sent again (libtpms answers RETRY while it self-tests an
+    // algorithm on first use). Bounded, with a short growing pause; never for TPM_RC_LOCKOUT.
+    for (let attempt = 1; attempt <= RESUBMIT_LIMIT && RESUBMIT.has(peekRc(response)); attempt++) {
+      await delay(RESUBMIT_PAUSE_MS * attempt);
+      response = await this.transport.send(frame);
+    }
     return unmarshalResponse(cmd, response);
   }
 

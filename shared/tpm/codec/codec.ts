@@ -132,23 +132,28 @@ export class Writer {
 
   u8(v: number): void {
     this.checkInt(v, 0xff);
-    this.view.setUint8(this.grow(1), v);
+    const at = this.grow(1);
+    this.view.setUint8(at, v);
   }
   u16(v: number): void {
     this.checkInt(v, 0xffff);
-    this.view.setUint16(this.grow(2), v);
+    const at = this.grow(2);
+    this.view.setUint16(at, v);
   }
   u32(v: number): void {
     this.checkInt(v, 0xffffffff);
-    this.view.setUint32(this.grow(4), v);
+    const at = this.grow(4);
+    this.view.setUint32(at, v);
   }
   u64(v: bigint): void {
     if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) this.fail(`${String(v)} is not a u64`);
-    this.view.setBigUint64(this.grow(8), v);
+    const at = this.grow(8);
+    this.view.setBigUint64(at, v);
   }
   bytes(v: Uint8Array): void {
     if (!(v instanceof Uint8Array)) this.fail("expected bytes (Uint8Array)");
-    this.buf.set(v, this.grow(v.length));
+    const at = this.grow(v.length); // grow first: it may replace this.buf
+    this.buf.set(v, at);
   }
 
   /** Reserves a u16 size field, runs `fn`, then fills in the size of what it wrote. */
