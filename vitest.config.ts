@@ -13,6 +13,8 @@ export default defineConfig({
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // One run directory for all workers, and a teardown that kills any swtpm left behind.
+    globalSetup: ["test/harness/global-setup.ts"],
     pool: "forks",
     maxWorkers: 2,
   },

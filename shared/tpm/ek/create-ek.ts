@@ -32,6 +32,8 @@ export interface Ek {
   readonly template: EkTemplate;
   /** Where the public template came from. */
   readonly source: "default" | "nv-template" | "persistent";
+  /** True when an EK nonce from NV was laid into `unique` (low range only). */
+  readonly nvNonce: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function resolveEkTemplate(
   tpm: Tpm,
   template: EkTemplate,
   defined?: Set<number>,
-): Promise<{ public: TpmtPublic; source: "default" | "nv-template" }> {
+): Promise<{ public: TpmtPublic; source: "default" | "nv-template"; nvNonce: boolean }> {
   const indices = defined ?? (await listNvIndices(tpm));
   let pub = template.public;
   let source: "default" | "nv-template" = "default";
@@ -64,10 +66,10 @@ export async function resolveEkTemplate(
     }
     source = "nv-template";
   }
-  if (template.nonceIndex !== undefined && indices.has(template.nonceIndex)) {
+  const nvNonce = template.nonceIndex !== undefined && indices.has(template.nonceIndex);
+  if (template.nonceIndex !== undefined && nvNonce)
     pub = withNonce(pub, await nvReadAll(tpm, template.nonceIndex));
-  }
-  return { public: pub, source };
+  return { public: pub, source, nvNonce };
 }
 
 /** Profile §2.2.1.5.2: the nonce fills the start of `unique` (x for ECC), zero-padded to the key size. */
@@ -120,6 +122,7 @@ export async function createEk(tpm: Tpm, name: EkTemplateName, options: CreateEk
     name: out.name,
     template,
     source: resolved.source,
+    nvNonce: resolved.nvNonce,
   };
 }
 
@@ -160,5 +163,6 @@ export async function persistentEk(tpm: Tpm, handle: number, name: EkTemplateNam
     name: ekName,
     template,
     source: "persistent",
+    nvNonce: false,
   };
 }
