@@ -213,19 +213,17 @@ export const TPMA_NV = {
   READ_STCLEAR: 2 ** 31,
 } as const;
 
-/** Digest sizes of the hash algorithms this stack supports (bytes). */
-export const DIGEST_SIZE: Readonly<Record<number, number>> = {
-  [TPM_ALG.SHA1]: 20,
-  [TPM_ALG.SHA256]: 32,
-  [TPM_ALG.SHA384]: 48,
-  [TPM_ALG.SHA512]: 64,
-  [TPM_ALG.SM3_256]: 32,
+/** The hash algorithms this stack computes with: node:crypto's name and the digest size in bytes. */
+export const HASH_ALGS: Readonly<Record<number, { readonly node: string; readonly size: number }>> = {
+  [TPM_ALG.SHA1]: { node: "sha1", size: 20 },
+  [TPM_ALG.SHA256]: { node: "sha256", size: 32 },
+  [TPM_ALG.SHA384]: { node: "sha384", size: 48 },
+  [TPM_ALG.SHA512]: { node: "sha512", size: 64 },
 };
 
-/** node:crypto names of the hash algorithms. */
-export const HASH_NAME: Readonly<Record<number, string>> = {
-  [TPM_ALG.SHA1]: "sha1",
-  [TPM_ALG.SHA256]: "sha256",
-  [TPM_ALG.SHA384]: "sha384",
-  [TPM_ALG.SHA512]: "sha512",
-};
+/** "SHA256 (0x000b)", or "0x1234" for an algorithm identifier this file does not name. */
+export function algLabel(alg: number): string {
+  const hex = `0x${alg.toString(16).padStart(4, "0")}`;
+  const name = Object.entries(TPM_ALG).find(([, v]) => v === alg)?.[0];
+  return name ? `${name} (${hex})` : hex;
+}

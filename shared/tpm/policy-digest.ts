@@ -3,13 +3,12 @@
 import { createHash } from "node:crypto";
 import { marshal, TpmEncodeError } from "./codec/codec.js";
 import { u32 } from "./codec/primitives.js";
-import { DIGEST_SIZE, HASH_NAME, TPM_CC } from "./constants.js";
+import { HASH_ALGS, TPM_CC } from "./constants.js";
 
 function hashOf(hashAlg: number): { name: string; size: number } {
-  const name = HASH_NAME[hashAlg];
-  const size = DIGEST_SIZE[hashAlg];
-  if (!name || !size) throw new TpmEncodeError("policy", `unsupported policy hash 0x${hashAlg.toString(16)}`);
-  return { name, size };
+  const alg = HASH_ALGS[hashAlg];
+  if (!alg) throw new TpmEncodeError("policy", `unsupported policy hash 0x${hashAlg.toString(16)}`);
+  return { name: alg.node, size: alg.size };
 }
 
 const h = (alg: string, ...parts: Uint8Array[]) => {
