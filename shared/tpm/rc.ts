@@ -134,7 +134,8 @@ export function decodeRc(rc: number): DecodedRc {
     return { rc, name: WARN[rc & 0x7f] ?? `TPM_RC_UNKNOWN_${hex}`, warning: true };
   }
   if (rc & RC_VER1) {
-    if (rc & 0x800) return { rc, name: `TPM_RC_VENDOR_${hex}`, warning: false };
+    // Part 2 §6.6.2: bit 10 (T) marks a vendor-defined code, bit 11 (S) a warning.
+    if (rc & 0x400) return { rc, name: `TPM_RC_VENDOR_${hex}`, warning: (rc & 0x800) !== 0 };
     return { rc, name: VER1[rc & 0x7f] ?? `TPM_RC_UNKNOWN_${hex}`, warning: false };
   }
   return { rc, name: rc === 0 ? "TPM_RC_SUCCESS" : `TPM_RC_TPM12_${hex}`, warning: false };

@@ -77,7 +77,8 @@ export class Reader {
   /** A copy of the next n bytes, so decoded values never alias the input buffer. */
   bytes(n: number): Uint8Array {
     const at = this.need(n);
-    return this.buf.slice(at, at + n);
+    // Not buf.slice(): on a Node Buffer that is a view, and the caller may reuse its buffer.
+    return new Uint8Array(this.buf.subarray(at, at + n));
   }
 
   /** A reader over the next n bytes only, for size-prefixed structures. */

@@ -48,7 +48,7 @@ export function oneOf<const V extends number>(
   values: readonly V[],
 ): Codec<V> {
   const allowed = new Set<number>(values);
-  const hex = (v: number) => `0x${v.toString(16).padStart(4, "0")}`;
+  const hex = (v: unknown) => (typeof v === "number" ? `0x${v.toString(16).padStart(4, "0")}` : String(v));
   return {
     name,
     encode(w, v) {
@@ -73,6 +73,7 @@ export function fixed(name: string, n: number): Codec<Uint8Array> {
   return {
     name,
     encode(w, v) {
+      if (!(v instanceof Uint8Array)) w.fail("expected bytes (Uint8Array)");
       if (v.length !== n) w.fail(`must be exactly ${n} bytes, got ${v.length}`);
       w.bytes(v);
     },
@@ -203,6 +204,7 @@ export function rest(name: string, max: number): Codec<Uint8Array> {
   return {
     name,
     encode(w, v) {
+      if (!(v instanceof Uint8Array)) w.fail("expected bytes (Uint8Array)");
       if (v.length > max) w.fail(`${v.length} bytes exceed the maximum of ${max}`);
       w.bytes(v);
     },

@@ -10,6 +10,7 @@ import { TPM2B_DIGEST } from "./basic.js";
 const pcrSelect: Codec<Uint8Array> = {
   name: "pcrSelect",
   encode(w, v) {
+    if (!(v instanceof Uint8Array)) w.fail("expected bytes (Uint8Array)");
     if (v.length > 32) w.fail(`${v.length} bytes exceed the maximum of 32`);
     w.u8(v.length);
     w.bytes(v);

@@ -70,16 +70,18 @@ export class DeviceTransport implements Transport {
         return buf.slice(0, bytesRead);
       })();
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new TpmTransportError(
-                "TPM_TRANSPORT_TIMEOUT",
-                `${this.description}: no response within ${this.timeoutMs} ms`,
-              ),
+        timer = setTimeout(() => {
+          // The read is still pending in the kernel; its answer would be taken for the next
+          // command's. So the device is closed, and the caller must open it again.
+          this.file = undefined;
+          file.close().catch(() => {});
+          reject(
+            new TpmTransportError(
+              "TPM_TRANSPORT_TIMEOUT",
+              `${this.description}: no response within ${this.timeoutMs} ms; the device was closed`,
             ),
-          this.timeoutMs,
-        );
+          );
+        }, this.timeoutMs);
       });
       return await Promise.race([exchange, timeout]);
     } catch (err) {

@@ -54,6 +54,12 @@ export class SwtpmTransport implements Transport {
       socket.connect(this.port, this.host, () => {
         clearTimeout(timer);
         socket.removeAllListeners("error");
+        // Between commands nobody listens: a reset of the idle connection must not become an
+        // uncaught exception. Forget the socket; the next command reconnects.
+        socket.on("error", () => {
+          socket.destroy();
+          if (this.socket === socket) this.socket = undefined;
+        });
         socket.setNoDelay(true);
         this.socket = socket;
         resolve(socket);
