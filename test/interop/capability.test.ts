@@ -6,26 +6,11 @@ import { listHandles, readTpmInfo } from "../../shared/tpm/capability.js";
 import { EvictControl, GetRandom } from "../../shared/tpm/commands/index.js";
 import { TPM_HT } from "../../shared/tpm/constants.js";
 import { createEk, persistentEk } from "../../shared/tpm/ek/create-ek.js";
-import { Tpm } from "../../shared/tpm/tpm.js";
 import { asHandle, TPM_RH } from "../../shared/tpm/types.js";
-import {
-  expectNoTransientHandles,
-  persistentHandles,
-  type SimTpm,
-  tpm2Text,
-  useFleet,
-} from "../harness/index.js";
+import { expectNoTransientHandles, persistentHandles, tpm2Text, useFleet } from "../harness/index.js";
+import { withTpm } from "./client.js";
 
 const fleet = useFleet();
-
-async function withTpm<T>(sim: SimTpm, fn: (tpm: Tpm) => Promise<T>): Promise<T> {
-  const tpm = await Tpm.open(sim.tcti, { timeoutMs: 30_000 });
-  try {
-    return await fn(tpm);
-  } finally {
-    await tpm.close();
-  }
-}
 
 /** `raw:` of one property in tpm2_getcap properties-fixed. */
 function rawProperty(text: string, name: string): number {

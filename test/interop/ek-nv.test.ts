@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createEk } from "../../shared/tpm/ek/create-ek.js";
 import { readEkCertificates } from "../../shared/tpm/ek/ek-certs.js";
-import { Tpm } from "../../shared/tpm/tpm.js";
-import { expectNoTransientHandles, runDir, type SimTpm, tpm2, tpm2Text, useFleet } from "../harness/index.js";
+import { expectNoTransientHandles, runDir, type SimTpm, tpm2, useFleet } from "../harness/index.js";
+import { toolsFlushTransient, toolsName, withTpm } from "./client.js";
 
 const fleet = useFleet();
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -16,15 +16,6 @@ const NV_ATTRS = "ppwrite|ppread|ownerread|authread|no_da|platformcreate|writede
 const LOW_ATTRS = "fixedtpm|fixedparent|sensitivedataorigin|adminwithpolicy|restricted|decrypt";
 // PolicyA-SHA256 as the TCG EK Credential Profile publishes it.
 const POLICY_A_SHA256 = "837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa";
-
-async function withTpm<T>(sim: SimTpm, fn: (tpm: Tpm) => Promise<T>): Promise<T> {
-  const tpm = await Tpm.open(sim.tcti, { timeoutMs: 30_000 });
-  try {
-    return await fn(tpm);
-  } finally {
-    await tpm.close();
-  }
-}
 
 async function ourL1(sim: SimTpm) {
   return withTpm(sim, async (tpm) => {
@@ -42,12 +33,6 @@ async function writeNv(sim: SimTpm, dir: string, index: number, data: Uint8Array
     cwd: dir,
   });
   await tpm2(sim.tcti, "tpm2_nvwrite", [idx, "-C", "p", "-i", "nv.bin"], { cwd: dir });
-}
-
-async function toolsName(sim: SimTpm, dir: string) {
-  const text = await tpm2Text(sim.tcti, "tpm2_readpublic", ["-c", "ek.ctx"], { cwd: dir });
-  await tpm2(sim.tcti, "tpm2_flushcontext", ["-t"], { cwd: dir });
-  return /^name: ([0-9a-f]+)$/m.exec(text)?.[1];
 }
 
 describe("EK certificates in NV", () => {
@@ -88,7 +73,8 @@ describe("an EK nonce or template in NV", () => {
       cwd: dir,
       input: unique,
     });
-    const expected = await toolsName(sim, dir);
+    const expected = await toolsName(sim, "ek.ctx", dir);
+    await toolsFlushTransient(sim, dir);
 
     await writeNv(sim, dir, 0x01c00003, nonce);
     const ek = await ourL1(sim);
@@ -105,7 +91,8 @@ describe("an EK nonce or template in NV", () => {
     const args = ["-C", "e", "-g", "sha256", "-G", "rsa2048:aes128cfb", "-L", "policyA.bin"];
     args.push("-a", `${LOW_ATTRS}|userwithauth`, "--template-data", "template.bin", "-c", "ek.ctx");
     await tpm2(sim.tcti, "tpm2_createprimary", args, { cwd: dir });
-    const expected = await toolsName(sim, dir);
+    const expected = await toolsName(sim, "ek.ctx", dir);
+    await toolsFlushTransient(sim, dir);
 
     await writeNv(sim, dir, 0x01c00004, await readFile(join(dir, "template.bin")));
     const ek = await ourL1(sim);

@@ -6,20 +6,10 @@ import { describe, expect, it } from "vitest";
 import { createEk } from "../../shared/tpm/ek/create-ek.js";
 import { readEkCertificates } from "../../shared/tpm/ek/ek-certs.js";
 import type { EkTemplateName } from "../../shared/tpm/ek/templates.js";
-import { Tpm } from "../../shared/tpm/tpm.js";
 import { publicAreaToSpki } from "../../shared/tpm/verifier/public-key.js";
-import { expectNoTransientHandles, runDir, type SimTpm, tpm2, tpm2Text, useFleet } from "../harness/index.js";
+import { expectNoTransientHandles, runDir, type SimTpm, tpm2, useFleet } from "../harness/index.js";
+import { toolsFlushTransient, toolsName, withTpm } from "./client.js";
 import { certSpkiDer } from "./openssl.js";
-
-/** Runs `fn` with our client on the TPM, and always closes it so tpm2-tools can connect. */
-async function withTpm<T>(sim: SimTpm, fn: (tpm: Tpm) => Promise<T>): Promise<T> {
-  const tpm = await Tpm.open(sim.tcti, { timeoutMs: 30_000 });
-  try {
-    return await fn(tpm);
-  } finally {
-    await tpm.close();
-  }
-}
 
 /** Our EK for a template: its name (hex) and SPKI DER; the transient object is flushed. */
 async function ourEk(sim: SimTpm, template: EkTemplateName) {
@@ -28,14 +18,6 @@ async function ourEk(sim: SimTpm, template: EkTemplateName) {
     await tpm.flush(ek.handle);
     return { name: Buffer.from(ek.name).toString("hex"), spki: Buffer.from(publicAreaToSpki(ek.public)) };
   });
-}
-
-/** The `name:` line tpm2_readpublic prints for a context or handle. */
-async function toolsName(sim: SimTpm, object: string, cwd: string): Promise<string> {
-  const text = await tpm2Text(sim.tcti, "tpm2_readpublic", ["-c", object], { cwd });
-  const match = /^name: ([0-9a-f]+)$/m.exec(text);
-  if (!match?.[1]) throw new Error(`no name in tpm2_readpublic output:\n${text}`);
-  return match[1];
 }
 
 const fleet = useFleet();
@@ -61,7 +43,7 @@ describe.each([
     const dir = await mkdtemp(join(runDir(), "ek-"));
     await tpm2(sim.tcti, "tpm2_createek", ["-G", createek, "-c", "ek.ctx", "-u", "ek.pub"], { cwd: dir });
     const expected = await toolsName(sim, "ek.ctx", dir);
-    await tpm2(sim.tcti, "tpm2_flushcontext", ["-t"], { cwd: dir });
+    await toolsFlushTransient(sim, dir);
     const ours = await ourEk(sim, template);
     expect(ours.name).toBe(expected);
     await expectNoTransientHandles(sim);

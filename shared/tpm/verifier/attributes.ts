@@ -32,7 +32,8 @@ export class KeyAttributeError extends TpmVerifierError {
 
 type Rule = readonly [bit: number, want: boolean, name: string, why: string];
 
-const AK_RULES: readonly Rule[] = [
+/** Both an AK and an EK must be keys that were born in this TPM and can never leave it. */
+const TPM_BOUND_RULES: readonly Rule[] = [
   [TPMA_OBJECT.fixedTPM, true, "fixedTPM", "the key could be duplicated to another TPM"],
   [TPMA_OBJECT.fixedParent, true, "fixedParent", "the key could be moved to another parent"],
   [
@@ -41,20 +42,17 @@ const AK_RULES: readonly Rule[] = [
     "sensitiveDataOrigin",
     "the private key was supplied from outside the TPM",
   ],
+];
+
+const AK_RULES: readonly Rule[] = [
+  ...TPM_BOUND_RULES,
   [TPMA_OBJECT.restricted, true, "restricted", "it would sign any data, so a forged quote could be signed"],
   [TPMA_OBJECT.sign, true, "sign", "it is not a signing key"],
   [TPMA_OBJECT.decrypt, false, "decrypt", "a signing AK must not also decrypt"],
 ];
 
 const EK_RULES: readonly Rule[] = [
-  [TPMA_OBJECT.fixedTPM, true, "fixedTPM", "the key could be duplicated to another TPM"],
-  [TPMA_OBJECT.fixedParent, true, "fixedParent", "the key could be moved to another parent"],
-  [
-    TPMA_OBJECT.sensitiveDataOrigin,
-    true,
-    "sensitiveDataOrigin",
-    "the private key was supplied from outside the TPM",
-  ],
+  ...TPM_BOUND_RULES,
   [TPMA_OBJECT.restricted, true, "restricted", "it is not a storage key"],
   [TPMA_OBJECT.decrypt, true, "decrypt", "it cannot decrypt a credential"],
   [TPMA_OBJECT.sign, false, "sign", "an EK must not be a signing key"],
