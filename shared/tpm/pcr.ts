@@ -7,6 +7,11 @@ import type { Tpm } from "./tpm.js";
 
 export type PcrSelection = Infer<typeof TPMS_PCR_SELECTION>;
 
+export class PcrReadError extends Error {
+  override readonly name = "PcrReadError";
+  readonly code = "PCR_READ_UNEXPECTED";
+}
+
 /** A selection of PCR indices in one bank, as a 3-byte bitmap (24 PCRs, PC Client profile). */
 export function selectPcrs(hashAlg: number, indices: readonly number[]): PcrSelection {
   const bitmap = new Uint8Array(3);
@@ -38,16 +43,18 @@ export async function readPcrs(
     const { pcrSelectionOut, pcrValues } = await tpm.run(PCR_Read, {
       pcrSelectionIn: [selectPcrs(hashAlg, pending)],
     });
-    const got = pcrSelectionOut[0] ? selectedIndices(pcrSelectionOut[0]) : [];
-    if (got.length === 0 || pcrValues.length === 0) {
-      throw new RangeError(
-        `the TPM returned no values for PCRs ${pending.join(",")} of bank 0x${hashAlg.toString(16)}`,
+    const selection = pcrSelectionOut[0];
+    const got = selection && selection.hash === hashAlg ? selectedIndices(selection) : [];
+    // Each round must return values for some of what is still pending, one value per selected
+    // PCR, and nothing else: otherwise a confused (or hostile) TPM could keep us looping.
+    if (got.length === 0 || got.length !== pcrValues.length || got.some((i) => !pending.includes(i))) {
+      throw new PcrReadError(
+        `TPM2_PCR_Read for PCRs ${pending.join(",")} of bank 0x${hashAlg.toString(16)} returned ${pcrValues.length} value(s) for PCRs [${got.join(",")}]`,
       );
     }
-    for (const [i, value] of pcrValues.entries()) {
-      const index = got[i];
-      if (index !== undefined) out.set(index, value);
-    }
+    got.forEach((index, i) => {
+      out.set(index, pcrValues[i] as Uint8Array);
+    });
     pending = pending.filter((i) => !out.has(i));
   }
   return out;
