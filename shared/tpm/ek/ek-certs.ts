@@ -1,7 +1,7 @@
 // Finding the EK certificates a TPM carries: one per template at the profile's indices, and
 // optional chain certificates at 0x01C00100–0x01C001FF (TCG EK Credential Profile §2.2.1.5).
 
-import { firstDer, splitDer } from "../nv/der-extent.js";
+import { splitDer, unwrapNvCertificate } from "../nv/der-extent.js";
 import { listNvIndices, nvReadAll } from "../nv/read.js";
 import type { Tpm } from "../tpm.js";
 import { EK_TEMPLATES, type EkTemplate } from "./templates.js";
@@ -17,12 +17,6 @@ export interface NvEkCert {
 
 export const EK_CHAIN_FIRST = 0x01c00100;
 export const EK_CHAIN_LAST = 0x01c001ff;
-
-/** A TCG stored-certificate header (Provisioning Guidance §7.5): 0x10 0x01, u16 length, then DER. */
-function stripStoredHeader(raw: Uint8Array): Uint8Array {
-  if (raw.length > 4 && raw[0] === 0x10 && raw[1] === 0x01 && raw[4] === 0x30) return raw.subarray(4);
-  return raw;
-}
 
 export interface EkCertificates {
   readonly certs: NvEkCert[];
@@ -41,7 +35,7 @@ export async function readEkCertificates(
   for (const template of Object.values(EK_TEMPLATES)) {
     if (!indices.has(template.certIndex)) continue;
     const raw = await nvReadAll(tpm, template.certIndex, options);
-    certs.push({ template, nvIndex: template.certIndex, raw, der: firstDer(stripStoredHeader(raw)) });
+    certs.push({ template, nvIndex: template.certIndex, raw, der: unwrapNvCertificate(raw) });
   }
   const chain: Uint8Array[] = [];
   for (const index of [...indices]

@@ -65,3 +65,17 @@ export function splitDer(bytes: Uint8Array, max = 16): Uint8Array[] {
   }
   return out;
 }
+
+/**
+ * A TCG stored-certificate header (PC Client Platform TPM Profile, "EK certificate in NV"):
+ * 0x10 0x01, a u16 length, then the DER. Some platforms write it in front of the EK cert.
+ */
+function stripStoredHeader(raw: Uint8Array): Uint8Array {
+  if (raw.length > 4 && raw[0] === 0x10 && raw[1] === 0x01 && raw[4] === 0x30) return raw.subarray(4);
+  return raw;
+}
+
+/** The certificate in raw NV contents: without a stored-certificate header or trailing padding. */
+export function unwrapNvCertificate(raw: Uint8Array): Uint8Array {
+  return firstDer(stripStoredHeader(raw));
+}
