@@ -1,0 +1,76 @@
+// The TPM an EK certificate speaks for (TCG EK Credential Profile 2.x §3.2.9): its subject
+// alternative name holds a directoryName with three attributes, TPMManufacturer (2.23.133.2.1),
+// TPMModel (.2) and TPMVersion (.3). Vendors nest them differently: one RDN each (Infineon,
+// STMicro, Intel, swtpm) or all three in one multi-valued RDN (Nuvoton). Both read the same.
+import { children, isContext, onlyChild, readTlv, TAG } from "./der.js";
+import { DerError, toParseError } from "./errors.js";
+import { readName } from "./name.js";
+import { OID } from "./oid.js";
+import type { Name, TpmIdentity } from "./types.js";
+
+/**
+ * The vendor code a TPMManufacturer value spells: "id:4E544300" → "NTC", "id:494E5443" →
+ * "INTC". Undefined when the four bytes are not printable ASCII (swtpm's "id:00001014").
+ */
+export function manufacturerCode(manufacturer: string): string | undefined {
+  const m = /^(?:id:)?([0-9a-f]{8})$/i.exec(manufacturer.trim());
+  if (!m) return undefined;
+  const bytes = Buffer.from(m[1] as string, "hex");
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === 0x00 || bytes[end - 1] === 0x20)) end--;
+  if (end === 0) return undefined;
+  for (let i = 0; i < end; i++) {
+    const b = bytes[i] as number;
+    if (b < 0x20 || b > 0x7e || (i === 0 && b === 0x20)) return undefined;
+  }
+  return bytes.subarray(0, end).toString("latin1");
+}
+
+/** The TPM attributes of a Name, wherever its RDNs put them; undefined without a TPMManufacturer. */
+export function tpmIdentityFromName(name: Name): TpmIdentity | undefined {
+  let manufacturer: string | undefined;
+  let model = "";
+  let version = "";
+  for (const rdn of name.rdns) {
+    for (const a of rdn) {
+      if (a.type === OID.tpmManufacturer) manufacturer ??= a.value;
+      else if (a.type === OID.tpmModel) model ||= a.value;
+      else if (a.type === OID.tpmVersion) version ||= a.value;
+    }
+  }
+  if (manufacturer === undefined) return undefined;
+  const code = manufacturerCode(manufacturer);
+  return code === undefined
+    ? { manufacturer, model, version }
+    : { manufacturer, manufacturerCode: code, model, version };
+}
+
+/**
+ * Reads the TPM identity from a subjectAltName extension value (GeneralNames): the first
+ * directoryName ([4]) that holds a TPMManufacturer. Other kinds of names are skipped unread;
+ * bytes after the GeneralNames SEQUENCE are ignored. Throws DerError.
+ */
+export function readTpmIdentity(san: Uint8Array): TpmIdentity | undefined {
+  const seq = readTlv(san, 0);
+  if (seq.cls !== "universal" || seq.tag !== TAG.SEQUENCE || !seq.constructed) {
+    throw new DerError("subjectAltName is not a SEQUENCE of GeneralNames", 0);
+  }
+  for (const gn of children(san, seq)) {
+    if (!isContext(gn, 4)) continue;
+    // directoryName [4] is EXPLICIT (a Name is a CHOICE): one Name inside.
+    if (!gn.constructed) throw new DerError("directoryName [4] must be constructed", gn.start);
+    const name = readName(san, onlyChild(san, gn));
+    const id = tpmIdentityFromName(name);
+    if (id) return id;
+  }
+  return undefined;
+}
+
+/** readTpmIdentity for callers outside the parser: throws EkCertParseError. */
+export function parseTpmIdentity(san: Uint8Array): TpmIdentity | undefined {
+  try {
+    return readTpmIdentity(san);
+  } catch (e) {
+    throw toParseError("malformed subjectAltName", e);
+  }
+}

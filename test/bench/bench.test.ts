@@ -1,0 +1,86 @@
+// `npm run bench` itself is never part of `npm test`; this only checks that the runner, on a
+// tiny run (20 RSA-signed and 4 ECDSA-signed certs), prints a well-formed table and writes the
+// same rows as JSON. No assertion on speed.
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COLUMNS } from "./table.js";
+import type { BenchRow } from "./types.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "test/bench/run.ts", ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("npm run bench, on a tiny run", () => {
+  let dir: string;
+  let run: { code: number | null; stdout: string; stderr: string };
+  let json: { rows: BenchRow[]; scale: number; node: string };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "bench-test-"));
+    const out = join(dir, "bench-results.json");
+    run = await runBench(["--scale", "0.002", "--out", out]);
+    json = JSON.parse(await readFile(out, "utf8"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("exits 0 and shows progress while generating certificates", () => {
+    expect(run.stderr).not.toContain("failed");
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/generating RSA-2048-signed certs 20\/20/);
+    expect(run.stderr).toMatch(/generating ECDSA-P-384-signed certs 4\/4/);
+  });
+
+  it("prints one table with the columns metric, value, unit, baseline, ratio, target, met", () => {
+    const lines = run.stdout.trim().split("\n");
+    expect(lines[0]?.split(/\s{2,}/)).toEqual([...COLUMNS]);
+    expect(lines[1]).toMatch(/^-+( {2}-+){6}$/);
+    const rows = lines.filter((l) => l.startsWith("ek-verify "));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row).toMatch(/ certs\/s +[\d,.]+ +\d+\.\d\dx +<= 3x baseline +(yes|no)$/);
+    }
+  });
+
+  it("writes the same rows to the JSON file, with RSA and ECC reported apart", () => {
+    expect(json.scale).toBe(0.002);
+    expect(json.rows.map((r) => r.metric)).toEqual([
+      "ek-verify RSA-2048 signed (sha256WithRSAEncryption)",
+      "ek-verify ECDSA-P-384 signed (ecdsa-with-SHA384)",
+    ]);
+    for (const row of json.rows) {
+      expect(row).toMatchObject({ benchmark: "ek-verify", unit: "certs/s", target: "<= 3x baseline" });
+      expect(row.value).toBeGreaterThan(0);
+      expect(row.baseline).toBeGreaterThan(0);
+      expect(row.ratio).toBeCloseTo((row.baseline ?? 0) / row.value, 6);
+      expect(typeof row.met).toBe("boolean");
+      expect(row.baseline_label).toContain("crypto.verify");
+    }
+  });
+});
