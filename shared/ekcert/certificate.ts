@@ -421,7 +421,7 @@ function readExtensions(
   const seq = expectUniversal(onlyChild(bytes, wrapper), TAG.SEQUENCE, "Extensions");
   const extensions: Extension[] = [];
   const decoded: Decoded = {};
-  const seen = new Set<string>();
+  const seen: string[] = []; // OIDs (a handful: an array beats a Set)
   const list = children(bytes, seq);
   for (let i = 0; i < list.length; i++) {
     const t = list[i] as Tlv;
@@ -442,10 +442,10 @@ function readExtensions(
     } else if (third) {
       throw new DerError(`unexpected element after extension ${oid}`, third.start);
     }
-    if (seen.has(oid)) {
+    if (seen.includes(oid)) {
       throw new DerError(`extension ${describeOid(oid)} appears twice`, t.start);
     }
-    seen.add(oid);
+    seen.push(oid);
     const ext: Extension = { oid, critical, value: readOctetString(bytes, valueTlv) };
     at.oid = oid;
     try {
@@ -517,6 +517,14 @@ class ParsedCertificate implements Certificate {
   }
 }
 
+/** The next TBS field, which must be there. */
+function field(fields: readonly Tlv[], i: number, what: string, tbs: Tlv, at: Position): Tlv {
+  const t = fields[i];
+  if (!t) throw new DerError(`${what} is missing`, tbs.end);
+  at.where = `tbsCertificate.${what}`;
+  return t;
+}
+
 function parse(der: Uint8Array, at: Position): Certificate {
   // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
   at.where = "Certificate";
@@ -538,23 +546,17 @@ function parse(der: Uint8Array, at: Position): Certificate {
   at.where = "tbsCertificate";
   const fields = children(der, tbsTlv);
   let i = 0;
-  const next = (what: string): Tlv => {
-    const t = fields[i++];
-    if (!t) throw new DerError(`${what} is missing`, tbsTlv.end);
-    at.where = `tbsCertificate.${what}`;
-    return t;
-  };
 
   let version = 1;
-  let t = next("serialNumber");
+  let t = field(fields, i++, "serialNumber", tbsTlv, at);
   if (isContext(t, 0)) {
     at.where = "tbsCertificate.version";
     version = readSmallInteger(der, onlyChild(der, t)) + 1;
     if (version > 3) throw new DerError(`unknown version ${version}`, t.start);
-    t = next("serialNumber");
+    t = field(fields, i++, "serialNumber", tbsTlv, at);
   }
   const serial = serialText(der, t);
-  const innerAlgTlv = next("signature");
+  const innerAlgTlv = field(fields, i++, "signature", tbsTlv, at);
   const innerAlg = readAlgorithmIdentifier(der, innerAlgTlv);
   const outerParams = signatureAlgorithm.paramsTlv && elementOf(der, signatureAlgorithm.paramsTlv);
   if (
@@ -566,16 +568,16 @@ function parse(der: Uint8Array, at: Position): Certificate {
       innerAlgTlv.start,
     );
   }
-  const issuer = readName(der, next("issuer"));
-  const validityTlv = next("validity");
+  const issuer = readName(der, field(fields, i++, "issuer", tbsTlv, at));
+  const validityTlv = field(fields, i++, "validity", tbsTlv, at);
   expectUniversal(validityTlv, TAG.SEQUENCE);
   const [nb, na, more] = children(der, validityTlv);
   if (!nb || !na) throw new DerError("Validity needs notBefore and notAfter", validityTlv.start);
   if (more) throw new DerError("unexpected element after notAfter", more.start);
   const notBefore = readTime(der, nb);
   const notAfter = readTime(der, na);
-  const subject = readName(der, next("subject"));
-  const spkiTlv = next("subjectPublicKeyInfo");
+  const subject = readName(der, field(fields, i++, "subject", tbsTlv, at));
+  const spkiTlv = field(fields, i++, "subjectPublicKeyInfo", tbsTlv, at);
   const key = readPublicKeyInfo(der, spkiTlv);
 
   let extensions: Extension[] = [];

@@ -239,11 +239,17 @@ export function readIntegerHex(bytes: Uint8Array, t: Tlv, implicit = false): str
 
 /** A small non-negative INTEGER (a version, a path length) as a number. */
 export function readSmallInteger(bytes: Uint8Array, t: Tlv, max = 0x7fffffff): number {
-  if (t.length > 8 && isUniversal(t, TAG.INTEGER))
-    throw new DerError(`INTEGER of ${t.length} octets out of range 0…${max}`, t.start);
-  const v = readIntegerBigInt(bytes, t);
-  if (v < 0n || v > BigInt(max)) throw new DerError(`INTEGER ${v} out of range 0…${max}`, t.start);
-  return Number(v);
+  const c = readIntegerBytes(bytes, t);
+  if (c.length > 6 || ((c[0] as number) & 0x80) !== 0) {
+    throw new DerError(
+      `INTEGER ${c.length > 6 ? `of ${c.length} octets` : readIntegerBigInt(bytes, t)} out of range 0…${max}`,
+      t.start,
+    );
+  }
+  let v = 0;
+  for (let i = 0; i < c.length; i++) v = v * 256 + (c[i] as number);
+  if (v > max) throw new DerError(`INTEGER ${v} out of range 0…${max}`, t.start);
+  return v;
 }
 
 export interface BitString {
@@ -303,18 +309,39 @@ export function readNull(_bytes: Uint8Array, t: Tlv): null {
   return null;
 }
 
-/** Decoded OIDs by their content octets: certificates repeat the same few dozen. */
-const oidCache = new Map<string, string>();
+/**
+ * Decoded OIDs by their content octets: certificates repeat the same few dozen, and a hash of
+ * the octets is cheaper to make than a string key.
+ */
+const oidCache = new Map<number, { octets: Uint8Array; dotted: string }[]>();
 const OID_CACHE_MAX = 4096;
 const MAX_ARC_OCTETS = 24;
+let oidCacheSize = 0;
+
+function oidHash(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  return h >>> 0;
+}
+
+function cachedOid(bytes: Uint8Array, from: number, to: number, hash: number): string | undefined {
+  const entries = oidCache.get(hash);
+  if (!entries) return undefined;
+  next: for (const e of entries) {
+    if (e.octets.length !== to - from) continue;
+    for (let i = 0; i < e.octets.length; i++) if (e.octets[i] !== bytes[from + i]) continue next;
+    return e.dotted;
+  }
+  return undefined;
+}
 
 /** OBJECT IDENTIFIER as a dotted string, e.g. "2.23.133.8.1". */
 export function readOid(bytes: Uint8Array, t: Tlv, implicit = false): string {
   primitive(t, TAG.OBJECT_IDENTIFIER, implicit);
   if (t.length === 0) throw new DerError("empty OBJECT IDENTIFIER", t.start);
   const from = contentStart(t);
-  const key = t.length <= 32 ? latin1(bytes, from, t.end) : undefined;
-  const cached = key === undefined ? undefined : oidCache.get(key);
+  const hash = oidHash(bytes, from, t.end);
+  const cached = cachedOid(bytes, from, t.end, hash);
   if (cached !== undefined) return cached;
   let dotted = "";
   let p = from;
@@ -344,7 +371,13 @@ export function readOid(bytes: Uint8Array, t: Tlv, implicit = false): string {
       dotted += `.${big !== undefined ? big : v}`;
     }
   }
-  if (key !== undefined && oidCache.size < OID_CACHE_MAX) oidCache.set(key, dotted);
+  if (oidCacheSize < OID_CACHE_MAX && t.length <= 32) {
+    oidCacheSize++;
+    const entry = { octets: bytes.slice(from, t.end), dotted };
+    const entries = oidCache.get(hash);
+    if (entries) entries.push(entry);
+    else oidCache.set(hash, [entry]);
+  }
   return dotted;
 }
 
@@ -353,40 +386,39 @@ const TIME = {
   generalized: /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:[.,](\d{1,9}))?(Z|[+-]\d{4})$/,
 };
 
+/** Two ASCII digits as a number, NaN if they are not digits. */
+function twoDigits(bytes: Uint8Array, at: number): number {
+  const hi = (bytes[at] as number) - 0x30;
+  const lo = (bytes[at + 1] as number) - 0x30;
+  return hi < 0 || hi > 9 || lo < 0 || lo > 9 ? Number.NaN : hi * 10 + lo;
+}
+
 /**
  * The DER forms, YYMMDDHHMMSSZ and YYYYMMDDHHMMSSZ, read without a regular expression (this is
  * the bulk path); undefined for anything else, which readTime then reads the slow way.
  */
 function fastTime(bytes: Uint8Array, from: number, to: number, utc: boolean): Date | undefined {
-  const n = to - from;
-  if (n !== (utc ? 13 : 15) || bytes[to - 1] !== 0x5a) return undefined;
-  const digits: number[] = [];
-  for (let i = from; i < to - 1; i += 2) {
-    const hi = (bytes[i] as number) - 0x30;
-    const lo = (bytes[i + 1] as number) - 0x30;
-    if (hi < 0 || hi > 9 || lo < 0 || lo > 9) return undefined;
-    digits.push(hi * 10 + lo);
-  }
+  if (to - from !== (utc ? 13 : 15) || bytes[to - 1] !== 0x5a) return undefined;
+  let p = from;
   let year: number;
   if (utc) {
-    const yy = digits.shift() as number;
+    const yy = twoDigits(bytes, p);
     year = yy < 50 ? 2000 + yy : 1900 + yy;
+    p += 2;
   } else {
-    year = (digits.shift() as number) * 100 + (digits.shift() as number);
-    if (year < 100) return undefined; // Date.UTC would read 0–99 as 1900–1999
+    year = twoDigits(bytes, p) * 100 + twoDigits(bytes, p + 2);
+    p += 4;
   }
-  const [month, day, hour, minute, second] = digits as [number, number, number, number, number];
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  const date = new Date(ms);
-  if (
-    date.getUTCMonth() !== month - 1 ||
-    date.getUTCDate() !== day ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59
-  ) {
-    return undefined; // let the slow path refuse it with its message
-  }
+  const month = twoDigits(bytes, p);
+  const day = twoDigits(bytes, p + 2);
+  const hour = twoDigits(bytes, p + 4);
+  const minute = twoDigits(bytes, p + 6);
+  const second = twoDigits(bytes, p + 8);
+  // NaN fails every comparison below; years 0–99 would be read by Date.UTC as 1900–1999.
+  if (!(year >= 100 && hour <= 23 && minute <= 59 && second <= 59 && month >= 1 && day >= 1))
+    return undefined;
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined; // the slow path says why
   return date;
 }
 
@@ -405,7 +437,7 @@ export function readTime(bytes: Uint8Array, t: Tlv): Date {
   if (fast !== undefined) return fast;
   const text = latin1(bytes, contentStart(t), t.end);
   const m = (utc ? TIME.utc : TIME.generalized).exec(text);
-  if (!m) throw new DerError(`invalid ${describeTag(t)} ${JSON.stringify(text)}`, t.start);
+  if (!m) throw new DerError(`invalid ${describeTag(t)} ${JSON.stringify(text.slice(0, 40))}`, t.start);
   const [, y, mo, d, h, mi, s, ...rest] = m;
   let year = Number(y);
   if (utc) year += year < 50 ? 2000 : 1900;

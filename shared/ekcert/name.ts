@@ -69,8 +69,9 @@ class ParsedName implements Name {
   }
 }
 
-/** Parses a DER Name (the whole of `der`, nothing after it). */
-export function parseName(der: Uint8Array): Name {
+/** Parses a DER Name (the whole of `der`, nothing after it). The result keeps a copy of `der`. */
+export function parseName(input: Uint8Array): Name {
+  const der = new Uint8Array(input);
   try {
     const t = readTlv(der, 0);
     if (t.end !== der.length) throw new DerError(`${der.length - t.end} byte(s) after the Name`, t.end);

@@ -15,15 +15,14 @@ import type { Name, TpmIdentity } from "./types.js";
 export function manufacturerCode(manufacturer: string): string | undefined {
   const m = /^(?:id:)?([0-9a-f]{8})$/i.exec(manufacturer.trim());
   if (!m) return undefined;
-  const bytes = Buffer.from(m[1] as string, "hex");
-  let end = bytes.length;
-  while (end > 0 && (bytes[end - 1] === 0x00 || bytes[end - 1] === 0x20)) end--;
-  if (end === 0) return undefined;
-  for (let i = 0; i < end; i++) {
-    const b = bytes[i] as number;
-    if (b < 0x20 || b > 0x7e || (i === 0 && b === 0x20)) return undefined;
-  }
-  return bytes.subarray(0, end).toString("latin1");
+  const hex = m[1] as string;
+  const bytes: number[] = [];
+  for (let i = 0; i < 8; i += 2) bytes.push(Number.parseInt(hex.slice(i, i + 2), 16));
+  while (bytes.length > 0 && (bytes[bytes.length - 1] === 0x00 || bytes[bytes.length - 1] === 0x20))
+    bytes.pop();
+  if (bytes.length === 0 || bytes[0] === 0x20) return undefined;
+  if (bytes.some((b) => b < 0x20 || b > 0x7e)) return undefined;
+  return String.fromCharCode(...bytes);
 }
 
 /** The TPM attributes of a Name, wherever its RDNs put them; undefined without a TPMManufacturer. */

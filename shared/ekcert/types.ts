@@ -19,7 +19,7 @@ export interface Name {
   readonly der: Uint8Array;
   /** RDNs in encoded order, each a set of attributes in encoded order (Nuvoton's SETs are not DER-sorted). */
   readonly rdns: readonly (readonly NameAttribute[])[];
-  /** Human-readable, e.g. `CN=Infineon OPTIGA(TM) RSA Manufacturing CA 035, OU=OPTIGA(TM), O=Infineon Technologies AG, C=DE`. */
+  /** Human-readable, in encoded order (RFC 2253 text without its reversal): `C=DE, O=Infineon Technologies AG, OU=OPTIGA(TM), CN=Infineon OPTIGA(TM) RSA Manufacturing CA 035`. */
   readonly text: string;
 }
 
