@@ -1,38 +1,20 @@
-// `npm run bench` itself is never part of `npm test`; this only checks that the runner, on a
-// tiny run (20 RSA-signed and 4 ECDSA-signed certs), prints a well-formed table and writes the
-// same rows as JSON. No assertion on speed.
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runToExit } from "../harness/exec.js";
 import { COLUMNS } from "./table.js";
 import type { BenchRow } from "./types.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "test/bench/run.ts", ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
+async function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await runToExit(process.execPath, ["--import", "tsx", "test/bench/run.ts", ...args], {
+    cwd: ROOT,
+    timeoutMs: 60_000,
   });
+  return { code: r.exitCode, stdout: r.stdout.toString("utf8"), stderr: r.stderr };
 }
 
 describe("npm run bench, on a tiny run", () => {

@@ -1,12 +1,13 @@
 // `npm run registrar -- ekcert verify` as an operator runs it: the real command in a child
 // process, on the real EK samples in ../shared/ek-samples. Expected values come from openssl,
 // run at test time, never from shared/ekcert.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runToExit } from "../harness/exec.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SAMPLES = resolve(ROOT, "../shared/ek-samples");
@@ -33,27 +34,14 @@ interface Run {
 }
 
 /** The command as `npm run registrar -- …` runs it (tsx), without npm's own start-up time. */
-function registrar(...args: string[]): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "cloud/cli/main.ts", ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
+async function registrar(
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await runToExit(process.execPath, ["--import", "tsx", "cloud/cli/main.ts", ...args], {
+    cwd: ROOT,
+    timeoutMs: 30_000,
   });
+  return { code: r.exitCode, stdout: r.stdout.toString("utf8"), stderr: r.stderr };
 }
 
 type JsonLine = Record<string, unknown> & {

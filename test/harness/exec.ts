@@ -35,7 +35,21 @@ export class CommandError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export function run(program: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+/** How a program ended: for commands whose exit status is what a test checks. */
+export interface ExitResult extends RunResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Runs a program to its end whatever its exit status; rejects only when it cannot start or
+ * times out.
+ */
+export function runToExit(
+  program: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<ExitResult> {
   const command = [program, ...args].join(" ");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
@@ -61,17 +75,26 @@ export function run(program: string, args: readonly string[], opts: RunOptions =
       clearTimeout(timer);
       const stdout = Buffer.concat(out);
       const stderr = Buffer.concat(err).toString("utf8");
-      if (timedOut) {
+      if (timedOut)
         reject(new CommandError(command, exitCode, stderr, stdout, `timed out after ${timeoutMs} ms`));
-      } else if (exitCode !== 0) {
-        const why = signal ? `killed by ${signal}` : `exit code ${exitCode}`;
-        reject(new CommandError(command, exitCode, stderr, stdout, why));
-      } else {
-        resolve({ stdout, stderr });
-      }
+      else resolve({ stdout, stderr, exitCode, signal });
     });
     // EPIPE when the program exits without reading its stdin is not our error: its exit code is.
     child.stdin.on("error", () => {});
     child.stdin.end(opts.input ?? undefined);
   });
+}
+
+/** Runs a program that must succeed: a non-zero exit is a CommandError carrying its stderr. */
+export async function run(
+  program: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<RunResult> {
+  const r = await runToExit(program, args, opts);
+  if (r.exitCode !== 0) {
+    const why = r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
+    throw new CommandError([program, ...args].join(" "), r.exitCode, r.stderr, r.stdout, why);
+  }
+  return { stdout: r.stdout, stderr: r.stderr };
 }

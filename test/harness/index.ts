@@ -14,7 +14,7 @@ export {
   type Vendor,
   vendorIntermediates,
 } from "./ek-cert.js";
-export { CommandError, type RunOptions, type RunResult, run } from "./exec.js";
+export { CommandError, type ExitResult, type RunOptions, type RunResult, run, runToExit } from "./exec.js";
 export { expectNoTransientHandles, type Fleet, useFleet } from "./fixture.js";
 export {
   type Defect,
