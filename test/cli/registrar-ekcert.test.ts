@@ -34,9 +34,7 @@ interface Run {
 }
 
 /** The command as `npm run registrar -- …` runs it (tsx), without npm's own start-up time. */
-async function registrar(
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function registrar(...args: string[]): Promise<Run> {
   const r = await runToExit(process.execPath, ["--import", "tsx", "cloud/cli/main.ts", ...args], {
     cwd: ROOT,
     timeoutMs: 30_000,
