@@ -164,3 +164,109 @@ export class KeyFileExistsError extends KeyFileError {
   override readonly name = "KeyFileExistsError";
   readonly code = "KEY_FILE_EXISTS";
 }
+
+/** Base class of the bundle errors (DESIGN §5 "Bundle"). `index` is the manifest item concerned, when one is. */
+export abstract class BundleError extends Error {
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly index?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A bundle that does not have the shape of DESIGN §5: a bad header payload, an item that is not a byte string. */
+export class BundleMalformedError extends BundleError {
+  override readonly name = "BundleMalformedError";
+  readonly code = "BUNDLE_MALFORMED";
+}
+
+/** A manifest item whose SHA-256 is not the one the signed header lists for it. */
+export class BundleDigestMismatchError extends BundleError {
+  override readonly name = "BundleDigestMismatchError";
+  readonly code = "BUNDLE_DIGEST_MISMATCH";
+  constructor(index: number) {
+    super(
+      `bundle item ${index} does not match the digest in the signed header: the bundle was altered or damaged`,
+      index,
+    );
+  }
+}
+
+/** A bundle with fewer or more manifest items than its signed header counts. */
+export class BundleItemCountError extends BundleError {
+  override readonly name = "BundleItemCountError";
+  readonly code = "BUNDLE_COUNT_MISMATCH";
+  constructor(
+    index: number,
+    readonly expected: number,
+    readonly problem: "missing" | "extra",
+  ) {
+    super(
+      problem === "missing"
+        ? `bundle item ${index} is missing: the signed header counts ${expected} items (truncated file?)`
+        : `bundle has an extra item at index ${index}: the signed header counts only ${expected} items`,
+      index,
+    );
+  }
+}
+
+/** Base class of the sealed-bundle errors (DESIGN §5 "Sealed form"). `chunk` is the chunk concerned, when one is. */
+export abstract class SealError extends Error {
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly chunk?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A sealed file whose header or chunks do not have the shape of DESIGN §5. */
+export class SealMalformedError extends SealError {
+  override readonly name = "SealMalformedError";
+  readonly code = "SEAL_MALFORMED";
+}
+
+/** A sealed bundle that the given registrar key cannot open. */
+export class SealWrongKeyError extends SealError {
+  override readonly name = "SealWrongKeyError";
+  readonly code = "SEAL_WRONG_KEY";
+  constructor(
+    /** The kid the file says it is sealed to. */
+    readonly sealedTo: Uint8Array,
+    /** The kid of the key that was tried. */
+    readonly triedKid: Uint8Array,
+    detail?: string,
+  ) {
+    const to = Buffer.from(sealedTo).toString("hex");
+    const tried = Buffer.from(triedKid).toString("hex");
+    super(
+      detail ??
+        (to === tried
+          ? `sealed bundle names registrar key ${to}, but that key does not open it (altered file or wrong private key)`
+          : `sealed bundle is sealed to registrar X25519 key ${to}, not to this registrar's key ${tried}`),
+    );
+  }
+}
+
+/** A chunk that fails authentication: the sealed file was altered or damaged. */
+export class SealCorruptError extends SealError {
+  override readonly name = "SealCorruptError";
+  readonly code = "SEAL_CORRUPT";
+}
+
+/** A sealed stream that ends before its final chunk. */
+export class SealTruncatedError extends SealError {
+  override readonly name = "SealTruncatedError";
+  readonly code = "SEAL_TRUNCATED";
+}
+
+/** Data after the final chunk of a sealed stream. */
+export class SealTrailingDataError extends SealError {
+  override readonly name = "SealTrailingDataError";
+  readonly code = "SEAL_TRAILING_DATA";
+}

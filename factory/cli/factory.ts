@@ -1,0 +1,60 @@
+// The factory station's command line: `npm run factory -- <command> …`. This module only
+// routes; each command lives in commands/ and is imported when it runs, so `--help` and the
+// commands that are not built yet answer without loading the TPM or signing code. The
+// argument helpers and exit statuses are the registrar CLI's (cloud/cli/args.ts).
+import { EXIT, type ExitStatus, type Io, UsageError, wantsHelp } from "../../cloud/cli/args.js";
+import { CAPTURE_HELP, INSPECT_HELP, KEYGEN_HELP, MAIN_HELP, NOT_BUILT, PROGRAM } from "./help.js";
+
+/** Runs one command line; the caller sets the process exit status from the result. */
+export async function runFactory(argv: readonly string[], io: Io): Promise<ExitStatus> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const where = error.command ? ` ${error.command}` : "";
+      io.err(`factory${where}: ${error.message}\nRun '${PROGRAM}${where} --help' for usage.\n`);
+      return EXIT.usage;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.err(`factory: internal error (please report it):\n${message}\n`);
+    return EXIT.internal;
+  }
+}
+
+const COMMANDS: Record<string, { help: string; run: () => Promise<Command> }> = {
+  keygen: { help: KEYGEN_HELP, run: async () => (await import("./commands/keygen.js")).keygen },
+  capture: { help: CAPTURE_HELP, run: async () => (await import("./commands/capture.js")).capture },
+  inspect: { help: INSPECT_HELP, run: async () => (await import("./commands/inspect.js")).inspect },
+};
+
+type Command = (argv: readonly string[], io: Io) => Promise<ExitStatus>;
+
+async function dispatch(argv: readonly string[], io: Io): Promise<ExitStatus> {
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    io.err(MAIN_HELP);
+    return EXIT.usage;
+  }
+  if (command === "--help" || command === "-h" || command === "help") {
+    io.out(MAIN_HELP);
+    return EXIT.ok;
+  }
+  const known = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (known) {
+    if (wantsHelp(rest)) {
+      io.out(known.help);
+      return EXIT.ok;
+    }
+    return (await known.run())(rest, io);
+  }
+  const later = NOT_BUILT.find((c) => c.name === command);
+  if (later) {
+    io.err(
+      `factory ${command}: not built yet. It will ${later.summary}.\n` +
+        `Available now: keygen, capture, inspect. Run '${PROGRAM} --help' for the list.\n`,
+    );
+    return EXIT.usage;
+  }
+  if (command.startsWith("-")) throw new UsageError(`unknown option '${command}' (expected a command first)`);
+  throw new UsageError(`unknown command '${command}'`);
+}
