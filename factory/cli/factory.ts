@@ -3,7 +3,16 @@
 // commands that are not built yet answer without loading the TPM or signing code. The
 // argument helpers and exit statuses are the registrar CLI's (cloud/cli/args.ts).
 import { EXIT, type ExitStatus, type Io, UsageError, wantsHelp } from "../../cloud/cli/args.js";
-import { CAPTURE_HELP, INSPECT_HELP, KEYGEN_HELP, MAIN_HELP, NOT_BUILT, PROGRAM } from "./help.js";
+import {
+  BUNDLE_HELP,
+  CAPTURE_BATCH_HELP,
+  CAPTURE_HELP,
+  INSPECT_HELP,
+  KEYGEN_HELP,
+  MAIN_HELP,
+  NOT_BUILT,
+  PROGRAM,
+} from "./help.js";
 
 /** Runs one command line; the caller sets the process exit status from the result. */
 export async function runFactory(argv: readonly string[], io: Io): Promise<ExitStatus> {
@@ -24,7 +33,12 @@ export async function runFactory(argv: readonly string[], io: Io): Promise<ExitS
 const COMMANDS: Record<string, { help: string; run: () => Promise<Command> }> = {
   keygen: { help: KEYGEN_HELP, run: async () => (await import("./commands/keygen.js")).keygen },
   capture: { help: CAPTURE_HELP, run: async () => (await import("./commands/capture.js")).capture },
+  "capture-batch": {
+    help: CAPTURE_BATCH_HELP,
+    run: async () => (await import("./commands/capture-batch.js")).captureBatch,
+  },
   inspect: { help: INSPECT_HELP, run: async () => (await import("./commands/inspect.js")).inspect },
+  bundle: { help: BUNDLE_HELP, run: async () => (await import("./commands/bundle.js")).bundle },
 };
 
 type Command = (argv: readonly string[], io: Io) => Promise<ExitStatus>;
@@ -51,7 +65,7 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitStatus> {
   if (later) {
     io.err(
       `factory ${command}: not built yet. It will ${later.summary}.\n` +
-        `Available now: keygen, capture, inspect. Run '${PROGRAM} --help' for the list.\n`,
+        `Available now: keygen, capture, capture-batch, inspect. Run '${PROGRAM} --help' for the list.\n`,
     );
     return EXIT.usage;
   }

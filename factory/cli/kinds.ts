@@ -11,6 +11,8 @@ export interface InspectRequest {
   json: boolean;
   /** --station-pub, when given. */
   stationPub: string | undefined;
+  /** --registrar-key (the registrar's X25519 private key, opens sealed bundles), when given. */
+  registrarKey?: string | undefined;
   io: Io;
 }
 
@@ -51,22 +53,17 @@ export function isSealedHeader(first: CborValue): boolean {
   return field(first, "sealed_to");
 }
 
-async function notSupported(name: string, request: InspectRequest): Promise<ExitStatus> {
-  request.io.err(`factory inspect: ${request.file} is a ${name}; bundles: not supported yet\n`);
-  return 2;
-}
-
 /** Every kind, most specific first. The manifest kind is loaded only when used. */
 export const KINDS: FileKind[] = [
   {
     name: "sealed bundle",
     matches: isSealedHeader,
-    inspect: (r) => notSupported("sealed bundle", r),
+    inspect: async (r) => (await import("./commands/inspect-bundle.js")).inspectBundle(r, true),
   },
   {
     name: "bundle",
     matches: (first) => signedPayloadHas(first, "bundle_id"),
-    inspect: (r) => notSupported("bundle", r),
+    inspect: async (r) => (await import("./commands/inspect-bundle.js")).inspectBundle(r, false),
   },
   {
     name: "manifest",

@@ -52,17 +52,31 @@ describe("npm run bench, on a tiny run", () => {
 
   it("writes the same rows to the JSON file, with RSA and ECC reported apart", () => {
     expect(json.scale).toBe(0.002);
-    expect(json.rows.map((r) => r.metric)).toEqual([
+    const ekRows = json.rows.filter((r) => r.benchmark === "ek-verify");
+    expect(ekRows.map((r) => r.metric)).toEqual([
       "ek-verify RSA-2048 signed (sha256WithRSAEncryption)",
       "ek-verify ECDSA-P-384 signed (ecdsa-with-SHA384)",
     ]);
-    for (const row of json.rows) {
+    for (const row of ekRows) {
       expect(row).toMatchObject({ benchmark: "ek-verify", unit: "certs/s", target: "<= 3x baseline" });
       expect(row.value).toBeGreaterThan(0);
       expect(row.baseline).toBeGreaterThan(0);
       expect(row.ratio).toBeCloseTo((row.baseline ?? 0) / row.value, 6);
       expect(typeof row.met).toBe("boolean");
       expect(row.baseline_label).toContain("crypto.verify");
+    }
+  });
+
+  it("adds the factory capture and bundle rows, each with a baseline measured in the same run", () => {
+    const metrics = json.rows.filter((r) => r.benchmark !== "ek-verify");
+    expect(metrics.map((r) => [r.benchmark, r.unit])).toEqual([
+      ["bundle", "s"],
+      ["bundle", "MB"],
+      ["factory-capture", "s"],
+    ]);
+    for (const row of metrics) {
+      expect(row.value).toBeGreaterThan(0);
+      expect(row.baseline).toBeGreaterThan(0);
     }
   });
 });

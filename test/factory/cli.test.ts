@@ -143,20 +143,15 @@ async function manifestFiles(): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------
 
 describe("factory CLI basics", () => {
-  it("answers --help at every level, and refuses what is not built yet with exit 2", async () => {
+  it("answers --help at every level, and refuses a usage error with exit 2", async () => {
     const main = await factory("--help");
     expect(main.exitCode).toBe(0);
     expect(main.stdout.toString()).toContain("capture-batch");
     expect(main.stdout.toString()).toContain("Exit status:");
-    for (const command of ["keygen", "capture", "inspect"]) {
+    for (const command of ["keygen", "capture", "capture-batch", "inspect", "bundle"]) {
       const r = await factory(command, "--help");
       expect(r.exitCode, command).toBe(0);
       expect(r.stdout.toString()).toContain(`npm run factory -- ${command}`);
-    }
-    for (const command of ["bundle", "capture-batch"]) {
-      const r = await factory(command, "--key", "x.key");
-      expect(r.exitCode, command).toBe(2);
-      expect(r.stderr).toContain("not built yet");
     }
     const bad = await factory("capture", "--serial", "SN-1");
     expect(bad.exitCode).toBe(2);
@@ -388,11 +383,11 @@ describe("inspect refuses bad files", () => {
     expect(r.stderr).toContain("device manifest has format version v=2");
   });
 
-  it("reports a bundle as not supported yet", async () => {
+  it("recognises a bundle and asks for --station-pub to verify it (bundles: test/factory/bundle.test.ts)", async () => {
     const keys = sodiumEd25519KeyPair(await readPrivateKey(stationKey, "ed25519"));
     const header = await signSign1(encodeCbor({ v: 1, bundle_id: "b-1" }), keys);
     const r = await inspectBytes("x.bundle", header);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain("bundles: not supported yet");
+    expect(r.stderr).toContain("is a bundle: give --station-pub");
   });
 });

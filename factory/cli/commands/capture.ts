@@ -58,15 +58,7 @@ export async function capture(argv: readonly string[], io: Io): Promise<ExitStat
       `--serial "${serial}" cannot be a file name: use letters, digits, '.', '_' and '-'`,
       COMMAND,
     );
-  if (!keyPath) throw new UsageError("--key K is required: the station's private key from keygen", COMMAND);
-  if (!keyPath.endsWith(".key"))
-    throw new UsageError(
-      `--key ${keyPath} does not end in .key: give the NAME.key file keygen wrote`,
-      COMMAND,
-    );
-  const station = basename(keyPath).slice(0, -".key".length);
-  if (!SAFE_NAME.test(station))
-    throw new UsageError(`--key ${keyPath}: "${station}" is not a plain station name`, COMMAND);
+  const station = stationOfKey(keyPath, COMMAND);
   if (!caDir) throw new UsageError("--ca-dir D is required: the manufacturer CA certificates", COMMAND);
   const outDir = values["out-dir"] ?? join("bundles", "pending");
   const at = values.at === undefined ? new Date() : parseIsoDate(values.at, "--at", COMMAND);
@@ -74,106 +66,31 @@ export async function capture(argv: readonly string[], io: Io): Promise<ExitStat
     ["--hw-uuid", values["hw-uuid"]],
     ["--model", values.model],
   ] as const) {
-    if (value !== undefined && (value === "" || value.length > 256 || /[\u0000-\u001f\u007f]/.test(value)))
+    if (value !== undefined && !isPrintableField(value))
       throw new UsageError(`${option} must be 1 to 256 printable characters`, COMMAND);
   }
 
   // Inputs first, so a typo is caught before the TPM is touched.
-  let keyPair: ReturnType<typeof sodiumEd25519KeyPair>;
-  try {
-    keyPair = sodiumEd25519KeyPair(await readPrivateKey(keyPath, "ed25519"));
-  } catch (error) {
-    if (error instanceof KeyFileError) {
-      io.err(`${PREFIX}: ${error.message}\n`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
-  const store = await loadStore(caDir, io);
-  if (!store) return EXIT.usage;
-  try {
-    await mkdir(outDir, { recursive: true });
-  } catch (error) {
-    io.err(`${PREFIX}: cannot create the output directory ${outDir}: ${fsReason(error)}\n`);
-    return EXIT.usage;
-  }
-  const target = join(outDir, `${serial}${MANIFEST_SUFFIX}`);
-  const earlierFile = await existingManifest(outDir, serial);
-  if (earlierFile) {
-    io.err(
-      `${PREFIX}: a manifest for serial ${serial} already exists (${earlierFile}); ` +
-        "nothing was captured. Check the serial, or remove the old manifest on purpose.\n",
-    );
-    return EXIT.rejected;
-  }
-
-  let captured: CapturedTpm;
-  try {
-    captured = await captureTpm(tcti, serial, {
-      store,
-      at,
-      allowNoCert: values["allow-no-cert"] === true,
-      label: `board ${serial}`,
-    });
-  } catch (error) {
-    if (error instanceof CaptureError) {
-      io.err(`${PREFIX}: REFUSED ${error.message} [${error.code}]\nNo manifest was written.\n`);
-      return EXIT.rejected;
-    }
-    throw error;
-  }
-
-  const known = await capturedEks(outDir, io);
-  for (const ek of captured.eks) {
-    const earlier = known.get(ek.ek_pub_sha256);
-    if (earlier !== undefined) {
-      io.err(
-        `${PREFIX}: REFUSED board ${serial}: this TPM was already captured as serial ${earlier.serial} ` +
-          `(${earlier.file}): its ${ek.template} EK (ek_pub_sha256 ${ek.ek_pub_sha256}) is the same. ` +
-          "A TPM is captured once; check which board this is.\nNo manifest was written.\n",
-      );
-      return EXIT.rejected;
-    }
-  }
-
-  const payload: ManifestPayload = {
-    v: 1,
+  const setup = await prepareCapture(
+    { keyPath: keyPath as string, station, caDir, outDir, at, allowNoCert: values["allow-no-cert"] === true },
+    io,
+    PREFIX,
+  );
+  if (!setup) return EXIT.usage;
+  const result = await captureBoard(setup, {
+    tcti,
     serial,
-    hw_uuid: values["hw-uuid"] ?? null,
+    hwUuid: values["hw-uuid"] ?? null,
     model: values.model ?? null,
-    captured_at: Math.floor(at.getTime() / 1000),
-    station,
-    tpm: { ...captured.tpm },
-    eks: captured.eks.map((ek) => ({ ...ek, chain: [...ek.chain] })),
-    platform_cert: null,
-  };
-  const signed = await signManifest(payload, keyPair);
-  if (!(await writeExclusive(target, signed))) {
-    io.err(
-      `${PREFIX}: ${target} appeared while capturing; it was not overwritten and nothing was written.\n`,
-    );
+  });
+  if (result.status !== "captured") {
+    io.err(`${PREFIX}: ${result.message}\n`);
     return EXIT.rejected;
   }
-
-  const kid = hex(kidOf(keyPair.publicKey));
+  const { payload, file: target } = result;
+  const kid = setup.kid;
   if (values.json) {
-    io.out(
-      `${JSON.stringify({
-        serial,
-        file: target,
-        station,
-        kid,
-        captured_at: payload.captured_at,
-        tpm: payload.tpm,
-        eks: payload.eks.map((ek) => ({
-          alg: ek.alg,
-          template: ek.template,
-          ek_pub_sha256: ek.ek_pub_sha256,
-          cert_nv: ek.cert_nv,
-          chain: ek.chain.length,
-        })),
-      })}\n`,
-    );
+    io.out(`${JSON.stringify(captureJson(result, setup))}\n`);
   } else {
     const lines = payload.eks.map(
       (ek) =>
@@ -185,10 +102,202 @@ export async function capture(argv: readonly string[], io: Io): Promise<ExitStat
     );
     io.out(
       `OK ${serial}: ${payload.tpm.manufacturer} TPM, firmware ${payload.tpm.fw}, ${payload.eks.length} EK(s)\n` +
-        `${lines.join("\n")}\n  wrote ${target} (signed by station ${station}, kid ${kid})\n`,
+        `${lines.join("\n")}\n  wrote ${target} (signed by station ${setup.station}, kid ${kid})\n`,
     );
   }
   return EXIT.ok;
+}
+
+/** The station's name from --key NAME.key, or a usage error. */
+export function stationOfKey(keyPath: string | undefined, command: string): string {
+  if (!keyPath) throw new UsageError("--key K is required: the station's private key from keygen", command);
+  if (!keyPath.endsWith(".key"))
+    throw new UsageError(
+      `--key ${keyPath} does not end in .key: give the NAME.key file keygen wrote`,
+      command,
+    );
+  const station = basename(keyPath).slice(0, -".key".length);
+  if (!SAFE_NAME.test(station))
+    throw new UsageError(`--key ${keyPath}: "${station}" is not a plain station name`, command);
+  return station;
+}
+
+/** --hw-uuid and --model: 1 to 256 printable characters. */
+export function isPrintableField(value: string): boolean {
+  return value !== "" && value.length <= 256 && !/[\u0000-\u001f\u007f]/.test(value);
+}
+
+/** What every capture of one station run shares: the key, the CA store, where manifests go. */
+export interface CaptureSetup {
+  readonly keyPair: ReturnType<typeof sodiumEd25519KeyPair>;
+  readonly station: string;
+  readonly kid: string;
+  readonly store: CaStore;
+  readonly outDir: string;
+  readonly at: Date;
+  readonly allowNoCert: boolean;
+  /** ek_pub_sha256 → earlier manifest; read on first use, then kept up to date. */
+  known?: Map<string, { serial: string; file: string }>;
+  readonly io: Io;
+}
+
+/**
+ * Loads the station key and the CA store and creates OUT-DIR. Returns undefined after saying
+ * why on stderr (a usage error: exit 2).
+ */
+export async function prepareCapture(
+  options: {
+    keyPath: string;
+    station: string;
+    caDir: string;
+    outDir: string;
+    at: Date;
+    allowNoCert: boolean;
+  },
+  io: Io,
+  prefix: string,
+): Promise<CaptureSetup | undefined> {
+  let keyPair: ReturnType<typeof sodiumEd25519KeyPair>;
+  try {
+    keyPair = sodiumEd25519KeyPair(await readPrivateKey(options.keyPath, "ed25519"));
+  } catch (error) {
+    if (error instanceof KeyFileError) {
+      io.err(`${prefix}: ${error.message}\n`);
+      return undefined;
+    }
+    throw error;
+  }
+  const store = await loadStore(options.caDir, io, prefix);
+  if (!store) return undefined;
+  try {
+    await mkdir(options.outDir, { recursive: true });
+  } catch (error) {
+    io.err(`${prefix}: cannot create the output directory ${options.outDir}: ${fsReason(error)}\n`);
+    return undefined;
+  }
+  return {
+    keyPair,
+    station: options.station,
+    kid: hex(kidOf(keyPair.publicKey)),
+    store,
+    outDir: options.outDir,
+    at: options.at,
+    allowNoCert: options.allowNoCert,
+    io,
+  };
+}
+
+export interface Board {
+  tcti: string;
+  serial: string;
+  hwUuid: string | null;
+  model: string | null;
+}
+
+/** One board's outcome. `message` is the operator's explanation, without the command prefix. */
+export type BoardResult =
+  | { status: "captured"; serial: string; file: string; payload: ManifestPayload }
+  | { status: "already"; serial: string; message: string; file: string }
+  | { status: "refused"; serial: string; message: string; code: string };
+
+/** Captures one board: checks, signs and writes its manifest, or says why not. Writes nothing on refusal. */
+export async function captureBoard(setup: CaptureSetup, board: Board): Promise<BoardResult> {
+  const { serial } = board;
+  const { outDir, at } = setup;
+  const target = join(outDir, `${serial}${MANIFEST_SUFFIX}`);
+  const earlierFile = await existingManifest(outDir, serial);
+  if (earlierFile) {
+    return {
+      status: "already",
+      serial,
+      file: earlierFile,
+      message:
+        `a manifest for serial ${serial} already exists (${earlierFile}); ` +
+        "nothing was captured. Check the serial, or remove the old manifest on purpose.",
+    };
+  }
+
+  let captured: CapturedTpm;
+  try {
+    captured = await captureTpm(board.tcti, serial, {
+      store: setup.store,
+      at,
+      allowNoCert: setup.allowNoCert,
+      label: `board ${serial}`,
+    });
+  } catch (error) {
+    if (error instanceof CaptureError) {
+      return {
+        status: "refused",
+        serial,
+        code: error.code,
+        message: `REFUSED ${error.message} [${error.code}]\nNo manifest was written.`,
+      };
+    }
+    throw error;
+  }
+
+  setup.known ??= await capturedEks(outDir, setup.io);
+  for (const ek of captured.eks) {
+    const earlier = setup.known.get(ek.ek_pub_sha256);
+    if (earlier !== undefined) {
+      return {
+        status: "refused",
+        serial,
+        code: "ALREADY_CAPTURED",
+        message:
+          `REFUSED board ${serial}: this TPM was already captured as serial ${earlier.serial} ` +
+          `(${earlier.file}): its ${ek.template} EK (ek_pub_sha256 ${ek.ek_pub_sha256}) is the same. ` +
+          "A TPM is captured once; check which board this is.\nNo manifest was written.",
+      };
+    }
+  }
+
+  const payload: ManifestPayload = {
+    v: 1,
+    serial,
+    hw_uuid: board.hwUuid,
+    model: board.model,
+    captured_at: Math.floor(at.getTime() / 1000),
+    station: setup.station,
+    tpm: { ...captured.tpm },
+    eks: captured.eks.map((ek) => ({ ...ek, chain: [...ek.chain] })),
+    platform_cert: null,
+  };
+  const signed = await signManifest(payload, setup.keyPair);
+  if (!(await writeExclusive(target, signed))) {
+    return {
+      status: "already",
+      serial,
+      file: target,
+      message: `${target} appeared while capturing; it was not overwritten and nothing was written.`,
+    };
+  }
+  for (const ek of payload.eks) setup.known.set(ek.ek_pub_sha256, { serial, file: target });
+  return { status: "captured", serial, file: target, payload };
+}
+
+/** The --json object of one captured board. */
+export function captureJson(
+  result: Extract<BoardResult, { status: "captured" }>,
+  setup: CaptureSetup,
+): Record<string, unknown> {
+  const { payload } = result;
+  return {
+    serial: payload.serial,
+    file: result.file,
+    station: setup.station,
+    kid: setup.kid,
+    captured_at: payload.captured_at,
+    tpm: payload.tpm,
+    eks: payload.eks.map((ek) => ({
+      alg: ek.alg,
+      template: ek.template,
+      ek_pub_sha256: ek.ek_pub_sha256,
+      cert_nv: ek.cert_nv,
+      chain: ek.chain.length,
+    })),
+  };
 }
 
 /** Opens the TPM, captures, and closes the connection whatever happened. */
@@ -214,22 +323,22 @@ async function captureTpm(
   }
 }
 
-async function loadStore(dir: string, io: Io): Promise<CaStore | undefined> {
+async function loadStore(dir: string, io: Io, prefix: string): Promise<CaStore | undefined> {
   try {
     if (!(await stat(dir)).isDirectory()) {
-      io.err(`${PREFIX}: --ca-dir ${dir} is not a directory: give the directory holding the CA files\n`);
+      io.err(`${prefix}: --ca-dir ${dir} is not a directory: give the directory holding the CA files\n`);
       return undefined;
     }
     const loaded = await loadCaDir(dir);
     for (const skipped of loaded.skipped)
       io.err(`warning: skipped CA file ${skipped.file}: ${skipped.reason}\n`);
     if (loaded.loaded === 0) {
-      io.err(`${PREFIX}: no CA certificate loaded from ${dir}: every TPM would be refused\n`);
+      io.err(`${prefix}: no CA certificate loaded from ${dir}: every TPM would be refused\n`);
       return undefined;
     }
     return loaded.store;
   } catch (error) {
-    io.err(`${PREFIX}: cannot read the CA directory --ca-dir ${dir}: ${fsReason(error)}\n`);
+    io.err(`${prefix}: cannot read the CA directory --ca-dir ${dir}: ${fsReason(error)}\n`);
     return undefined;
   }
 }

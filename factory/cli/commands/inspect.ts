@@ -16,6 +16,7 @@ export async function inspect(argv: readonly string[], io: Io): Promise<ExitStat
   const { values, positionals } = parseCommandArgs(COMMAND, argv, {
     json: { type: "boolean" },
     "station-pub": { type: "string" },
+    "registrar-key": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (positionals.length === 0) throw new UsageError("no FILE given: name the file to inspect", COMMAND);
@@ -56,7 +57,13 @@ export async function inspect(argv: readonly string[], io: Io): Promise<ExitStat
     );
     return EXIT.rejected;
   }
-  return kind.inspect({ file, json: values.json === true, stationPub: values["station-pub"], io });
+  return kind.inspect({
+    file,
+    json: values.json === true,
+    stationPub: values["station-pub"],
+    registrarKey: values["registrar-key"],
+    io,
+  });
 }
 
 /** The first CBOR item of the file, read as a stream (a bundle may be large). */
