@@ -1,6 +1,6 @@
 // Entry point of `npm run registrar -- …` (tsx cloud/cli/main.ts). The exit status is set, not
 // forced with process.exit(), so piped output is flushed before the process ends.
-import { processIo } from "./args.js";
+import { processIo } from "../../shared/cli/args.js";
 import { runRegistrar } from "./registrar.js";
 
 process.exitCode = await runRegistrar(process.argv.slice(2), processIo);

@@ -1,23 +1,19 @@
 // The registrar's command line: `npm run registrar -- <command> …`. This module only routes;
 // each command lives in commands/ and is imported when it runs, so `--help` and the commands
 // that are not built yet answer without loading the certificate code.
-import { EXIT, type ExitStatus, type Io, UsageError, wantsHelp } from "./args.js";
+import {
+  EXIT,
+  type ExitStatus,
+  type Io,
+  runCommandLine,
+  UsageError,
+  wantsHelp,
+} from "../../shared/cli/args.js";
 import { EKCERT_HELP, MAIN_HELP, NOT_BUILT, PROGRAM, VERIFY_HELP } from "./help.js";
 
 /** Runs one command line; the caller sets the process exit status from the result. */
-export async function runRegistrar(argv: readonly string[], io: Io): Promise<ExitStatus> {
-  try {
-    return await dispatch(argv, io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      const where = error.command ? ` ${error.command}` : "";
-      io.err(`registrar${where}: ${error.message}\nRun '${PROGRAM}${where} --help' for usage.\n`);
-      return EXIT.usage;
-    }
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    io.err(`registrar: internal error (please report it):\n${message}\n`);
-    return EXIT.internal;
-  }
+export function runRegistrar(argv: readonly string[], io: Io): Promise<ExitStatus> {
+  return runCommandLine("registrar", PROGRAM, argv, io, dispatch);
 }
 
 async function dispatch(argv: readonly string[], io: Io): Promise<ExitStatus> {

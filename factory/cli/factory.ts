@@ -1,8 +1,15 @@
 // The factory station's command line: `npm run factory -- <command> …`. This module only
 // routes; each command lives in commands/ and is imported when it runs, so `--help` and the
 // commands that are not built yet answer without loading the TPM or signing code. The
-// argument helpers and exit statuses are the registrar CLI's (cloud/cli/args.ts).
-import { EXIT, type ExitStatus, type Io, UsageError, wantsHelp } from "../../cloud/cli/args.js";
+// argument helpers and exit statuses are shared with the registrar CLI (shared/cli/args.ts).
+import {
+  EXIT,
+  type ExitStatus,
+  type Io,
+  runCommandLine,
+  UsageError,
+  wantsHelp,
+} from "../../shared/cli/args.js";
 import {
   BUNDLE_HELP,
   CAPTURE_BATCH_HELP,
@@ -15,19 +22,8 @@ import {
 } from "./help.js";
 
 /** Runs one command line; the caller sets the process exit status from the result. */
-export async function runFactory(argv: readonly string[], io: Io): Promise<ExitStatus> {
-  try {
-    return await dispatch(argv, io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      const where = error.command ? ` ${error.command}` : "";
-      io.err(`factory${where}: ${error.message}\nRun '${PROGRAM}${where} --help' for usage.\n`);
-      return EXIT.usage;
-    }
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    io.err(`factory: internal error (please report it):\n${message}\n`);
-    return EXIT.internal;
-  }
+export function runFactory(argv: readonly string[], io: Io): Promise<ExitStatus> {
+  return runCommandLine("factory", PROGRAM, argv, io, dispatch);
 }
 
 const COMMANDS: Record<string, { help: string; run: () => Promise<Command> }> = {

@@ -2,7 +2,7 @@
 // that is a map with `sealed_to` is a sealed bundle; a COSE_Sign1 whose payload has
 // `bundle_id` is a bundle header; one whose payload has `eks` is a device manifest. Each kind
 // is one entry of KINDS: a bundle inspector plugs in by replacing its entry's `inspect`.
-import type { ExitStatus, Io } from "../../cloud/cli/args.js";
+import type { ExitStatus, Io } from "../../shared/cli/args.js";
 import { CborTag, type CborValue, decodeCbor } from "../../shared/formats/cbor.js";
 import { COSE_SIGN1_TAG } from "../../shared/formats/cose-verify.js";
 

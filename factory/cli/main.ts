@@ -1,6 +1,6 @@
 // Entry point of `npm run factory -- …` (tsx factory/cli/main.ts). The exit status is set, not
 // forced with process.exit(), so piped output is flushed before the process ends.
-import { processIo } from "../../cloud/cli/args.js";
+import { processIo } from "../../shared/cli/args.js";
 import { runFactory } from "./factory.js";
 
 process.exitCode = await runFactory(process.argv.slice(2), processIo);

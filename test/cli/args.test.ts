@@ -1,6 +1,6 @@
 // The registrar CLI's argument helpers, without spawning a process.
 import { describe, expect, it } from "vitest";
-import { parseCommandArgs, parseIsoDate, UsageError } from "../../cloud/cli/args.js";
+import { parseCommandArgs, parseIsoDate, UsageError } from "../../shared/cli/args.js";
 
 describe("parseIsoDate (--at)", () => {
   it.each([

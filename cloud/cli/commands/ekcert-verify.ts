@@ -2,6 +2,14 @@
 // certificates from files against a directory of manufacturer CAs, one verdict per file.
 import { readFile, stat } from "node:fs/promises";
 import {
+  EXIT,
+  type ExitStatus,
+  type Io,
+  parseCommandArgs,
+  parseIsoDate,
+  UsageError,
+} from "../../../shared/cli/args.js";
+import {
   type CaStore,
   type Certificate,
   chainSubjects,
@@ -9,7 +17,6 @@ import {
   loadCaDir,
   verifyEkCertificate,
 } from "../../../shared/ekcert/index.js";
-import { EXIT, type ExitStatus, type Io, parseCommandArgs, parseIsoDate, UsageError } from "../args.js";
 
 const COMMAND = "ekcert verify";
 const PREFIX = `registrar ${COMMAND}`;

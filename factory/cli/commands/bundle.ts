@@ -24,7 +24,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { EXIT, type ExitStatus, type Io, parseCommandArgs, UsageError } from "../../../cloud/cli/args.js";
+import { EXIT, type ExitStatus, type Io, parseCommandArgs, UsageError } from "../../../shared/cli/args.js";
 import { hashingStream, writeBundle } from "../../../shared/formats/bundle.js";
 import { sign1Signer } from "../../../shared/formats/cose-sign1.js";
 import { kidOf } from "../../../shared/formats/cose-verify.js";

@@ -10,7 +10,7 @@ import {
   parseCommandArgs,
   parseIsoDate,
   UsageError,
-} from "../../../cloud/cli/args.js";
+} from "../../../shared/cli/args.js";
 import { errorMessage, fsReason, SAFE_NAME } from "../util.js";
 import {
   type Board,

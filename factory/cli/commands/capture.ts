@@ -11,7 +11,7 @@ import {
   parseCommandArgs,
   parseIsoDate,
   UsageError,
-} from "../../../cloud/cli/args.js";
+} from "../../../shared/cli/args.js";
 import { type CaStore, loadCaDir } from "../../../shared/ekcert/index.js";
 import { kidOf } from "../../../shared/formats/cose-verify.js";
 import { KeyFileError } from "../../../shared/formats/errors.js";

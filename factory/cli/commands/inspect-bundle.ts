@@ -3,7 +3,7 @@
 // own signature), and a sealed bundle, opened first with --registrar-key.
 import { createPublicKey } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { EXIT, type ExitStatus } from "../../../cloud/cli/args.js";
+import { EXIT, type ExitStatus } from "../../../shared/cli/args.js";
 import { readBundle } from "../../../shared/formats/bundle.js";
 import { readSequence } from "../../../shared/formats/cbor.js";
 import { kidOf } from "../../../shared/formats/cose-verify.js";

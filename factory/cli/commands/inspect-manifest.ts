@@ -1,7 +1,7 @@
 // The device manifest kind of `factory inspect`: decode, and with --station-pub verify the
 // signature (node:crypto, shared/formats/cose-verify) against that station's key.
 import { readFile, stat } from "node:fs/promises";
-import { EXIT, type ExitStatus } from "../../../cloud/cli/args.js";
+import { EXIT, type ExitStatus } from "../../../shared/cli/args.js";
 import { kidOf } from "../../../shared/formats/cose-verify.js";
 import {
   CborError,

@@ -2,7 +2,7 @@
 // its kind by content (kinds.ts) and hands it to that kind's inspector.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { EXIT, type ExitStatus, type Io, parseCommandArgs, UsageError } from "../../../cloud/cli/args.js";
+import { EXIT, type ExitStatus, type Io, parseCommandArgs, UsageError } from "../../../shared/cli/args.js";
 import { type CborValue, readSequence } from "../../../shared/formats/cbor.js";
 import { COSE_SIGN1_TAG } from "../../../shared/formats/cose-verify.js";
 import { CborError } from "../../../shared/formats/errors.js";

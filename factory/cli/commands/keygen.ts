@@ -1,6 +1,6 @@
 // `factory keygen --station NAME [--out DIR]`: the station's Ed25519 signing key pair.
 import { mkdir } from "node:fs/promises";
-import { EXIT, type ExitStatus, type Io, parseCommandArgs, UsageError } from "../../../cloud/cli/args.js";
+import { EXIT, type ExitStatus, type Io, parseCommandArgs, UsageError } from "../../../shared/cli/args.js";
 import { KeyFileExistsError } from "../../../shared/formats/errors.js";
 import { writeKeyPair } from "../../../shared/formats/keys.js";
 import { hex, SAFE_NAME } from "../util.js";

@@ -105,3 +105,29 @@ export function parseIsoDate(text: string, option: string, command = ""): Date {
   }
   return date;
 }
+
+/**
+ * Runs one command line of a CLI: usage errors become a message and the usage exit status,
+ * anything unexpected an "internal error" with its stack. The caller sets the process exit
+ * status from the result.
+ */
+export async function runCommandLine(
+  name: string,
+  program: string,
+  argv: readonly string[],
+  io: Io,
+  dispatch: (argv: readonly string[], io: Io) => Promise<ExitStatus>,
+): Promise<ExitStatus> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const where = error.command ? ` ${error.command}` : "";
+      io.err(`${name}${where}: ${error.message}\nRun '${program}${where} --help' for usage.\n`);
+      return EXIT.usage;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.err(`${name}: internal error (please report it):\n${message}\n`);
+    return EXIT.internal;
+  }
+}
