@@ -19,6 +19,7 @@ import {
   captureJson,
   isPrintableField,
   prepareCapture,
+  STATION_OPTIONS,
   stationOfKey,
 } from "./capture.js";
 
@@ -35,13 +36,7 @@ export interface BatchIo extends Io {
 export async function captureBatch(argv: readonly string[], io: BatchIo): Promise<ExitStatus> {
   const { values, positionals } = parseCommandArgs(COMMAND, argv, {
     list: { type: "string" },
-    key: { type: "string" },
-    "ca-dir": { type: "string" },
-    "out-dir": { type: "string" },
-    at: { type: "string" },
-    "allow-no-cert": { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...STATION_OPTIONS,
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, COMMAND);
   const listPath = values.list;

@@ -31,19 +31,24 @@ const PREFIX = `factory ${COMMAND}`;
 export const MANIFEST_SUFFIX = ".manifest";
 export const BUNDLED_DIR = ".bundled";
 
+/** The options `capture` and `capture-batch` share: the station, its CA dir and the output. */
+export const STATION_OPTIONS = {
+  key: { type: "string" },
+  "ca-dir": { type: "string" },
+  "out-dir": { type: "string" },
+  at: { type: "string" },
+  "allow-no-cert": { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 export async function capture(argv: readonly string[], io: Io): Promise<ExitStatus> {
   const { values, positionals } = parseCommandArgs(COMMAND, argv, {
     tcti: { type: "string" },
     serial: { type: "string" },
     "hw-uuid": { type: "string" },
     model: { type: "string" },
-    key: { type: "string" },
-    "ca-dir": { type: "string" },
-    "out-dir": { type: "string" },
-    at: { type: "string" },
-    "allow-no-cert": { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...STATION_OPTIONS,
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, COMMAND);
   const tcti = values.tcti;
