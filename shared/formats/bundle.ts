@@ -15,7 +15,15 @@
 // Sign1Signer.
 
 import { createHash } from "node:crypto";
-import { CborTag, type CborValue, decodeCbor, encodeCbor, readSequence, requireVersion } from "./cbor.js";
+import {
+  byteStringHead,
+  CborTag,
+  type CborValue,
+  decodeCbor,
+  encodeCbor,
+  readSequence,
+  requireVersion,
+} from "./cbor.js";
 import type { Sign1Signer } from "./cose-sign1.js";
 import { COSE_SIGN1_TAG, type KeyLookup, verifySign1 } from "./cose-verify.js";
 import {
@@ -29,6 +37,7 @@ export const BUNDLE_VERSION = 1;
 const SUPPORTED = [BUNDLE_VERSION] as const;
 const DIGEST_LENGTH = 32;
 const MAX_NAME_LENGTH = 256;
+const DIGEST_BLOCK_BYTES = DIGEST_LENGTH * 4096;
 /** Largest manifest item accepted by default (a manifest with several EK certs and chains). */
 export const DEFAULT_MAX_ITEM_BYTES = 1024 * 1024;
 /** Largest header accepted by default: about 480,000 digests. */
@@ -119,11 +128,14 @@ export function encodeBundleHeader(fields: BundleHeaderFields, digests: readonly
 
 const HEADER_KEYS = ["v", "bundle_id", "station", "seq", "prev", "created_at", "count", "digests"];
 
-/** Decodes and strictly checks a bundle header payload (the COSE_Sign1 payload bytes). */
+/**
+ * Decodes and strictly checks a bundle header payload (the COSE_Sign1 payload bytes). The
+ * digests and `prev` are views into `payload`, so the caller must not change it afterwards.
+ */
 export function decodeBundleHeader(payload: Uint8Array, maxBytes = DEFAULT_MAX_HEADER_BYTES): BundleHeader {
   let value: CborValue;
   try {
-    value = decodeCbor(payload, { maxBytes });
+    value = decodeCbor(payload, { maxBytes, byteStringViews: true });
   } catch (e) {
     if (e instanceof CborError)
       throw new BundleMalformedError(`bundle header payload: ${e.message}`, undefined, { cause: e });
@@ -160,16 +172,6 @@ export function decodeBundleHeader(payload: Uint8Array, maxBytes = DEFAULT_MAX_H
   return h;
 }
 
-/** CBOR head of a byte string of `length` bytes (major type 2, shortest form). */
-function bstrHead(length: number): Uint8Array {
-  if (length < 24) return Uint8Array.of(0x40 | length);
-  if (length < 0x100) return Uint8Array.of(0x58, length);
-  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
-  if (length <= 0xffffffff)
-    return Uint8Array.of(0x5a, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
-  throw new BundleMalformedError("a manifest item over 4 GiB");
-}
-
 /**
  * Writes a bundle as a stream of chunks: the signed header, then each item as a CBOR byte
  * string. Items are walked twice (hash, then write); an item that changed between the two
@@ -180,15 +182,24 @@ export async function* writeBundle(
   fields: BundleHeaderFields,
   signer: Sign1Signer,
 ): AsyncGenerator<Uint8Array, void, undefined> {
+  // The digests live side by side in a few large buffers, not in one small buffer each: a
+  // bundle of 100,000 manifests would otherwise hold 100,000 separate allocations.
   const digests: Uint8Array[] = [];
-  for await (const item of iterate(items)) digests.push(sha256(item));
+  let block = new Uint8Array(0);
+  for await (const item of iterate(items)) {
+    const at = (digests.length * DIGEST_LENGTH) % DIGEST_BLOCK_BYTES;
+    if (at === 0) block = new Uint8Array(DIGEST_BLOCK_BYTES);
+    const digest = block.subarray(at, at + DIGEST_LENGTH);
+    digest.set(createHash("sha256").update(item).digest());
+    digests.push(digest);
+  }
   yield signer(encodeBundleHeader(fields, digests));
   let index = 0;
   for await (const item of iterate(items)) {
     const expected = digests[index];
     if (expected === undefined) throw new BundleItemCountError(index, digests.length, "extra");
     if (!sameBytes(sha256(item), expected)) throw new BundleDigestMismatchError(index);
-    yield bstrHead(item.length);
+    yield byteStringHead(item.length);
     yield item;
     index++;
   }

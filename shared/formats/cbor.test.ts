@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  byteStringHead,
   CborTag,
   type CborValue,
   decodeCbor,
@@ -271,6 +272,43 @@ describe("CBOR sequences (RFC 8742)", () => {
 
   it("refuses more items than maxCount", () => {
     expect(codeOf(() => decodeSequence(seq, { maxCount: 3 }))).toBe("CBOR_LIMIT");
+  });
+
+  it("is not fooled by a source that overwrites its buffer once asked for the next chunk", async () => {
+    // Like a file read into one reused buffer: every chunk is the same memory, and the
+    // previous chunk's bytes are gone when the next one is handed out. Items straddle chunks
+    // at every offset, and items already yielded must keep their bytes.
+    const items = Array.from({ length: 40 }, (_, i) => new Uint8Array(i * 7).fill(i));
+    const whole = Buffer.concat(items.map((b) => encodeCbor(b)));
+    for (const size of [1, 5, 64, 300]) {
+      const shared = new Uint8Array(size);
+      function* reusing(): Generator<Uint8Array> {
+        for (let at = 0; at < whole.length; at += size) {
+          const n = Math.min(size, whole.length - at);
+          shared.set(whole.subarray(at, at + n));
+          yield shared.subarray(0, n);
+        }
+      }
+      const got: SequenceItem[] = [];
+      for await (const item of readSequence(reusing())) got.push(item);
+      expect(got.map((g) => hex(g.value as Uint8Array))).toEqual(items.map(hex));
+      expect(got.map((g) => hex(g.bytes))).toEqual(items.map((b) => hex(encodeCbor(b))));
+    }
+  });
+});
+
+describe("byteStringHead", () => {
+  it("is the head encodeCbor writes, at each length boundary", () => {
+    for (const n of [0, 23, 24, 255, 256, 65535, 65536]) {
+      const whole = encodeCbor(new Uint8Array(n));
+      expect(hex(byteStringHead(n))).toBe(hex(whole.subarray(0, whole.length - n)));
+    }
+    // 2^32 - 1 is the largest length this profile writes; its head is 0x5a and four bytes.
+    expect(hex(byteStringHead(0xffffffff))).toBe("5affffffff");
+  });
+
+  it("refuses lengths it cannot write", () => {
+    for (const n of [-1, 1.5, 2 ** 32]) expect(codeOf(() => byteStringHead(n))).toBe("CBOR_UNENCODABLE");
   });
 });
 

@@ -63,6 +63,12 @@ export interface DecodeOptions {
   maxDepth?: number;
   /** Most data items (every array element, map key and value counts). Default 1,048,576. */
   maxItems?: number;
+  /**
+   * Byte strings are views into the input instead of copies. Only for input the caller owns
+   * and never changes; it saves one allocation per byte string (a bundle header's 100,000
+   * digests are 100,000 small buffers otherwise). Default false.
+   */
+  byteStringViews?: boolean;
 }
 
 export const DEFAULT_LIMITS = { maxBytes: 16 * 1024 * 1024, maxDepth: 32, maxItems: 1 << 20 } as const;
@@ -84,6 +90,7 @@ class Reader {
   private readonly maxBytes: number;
   private readonly maxDepth: number;
   private readonly maxItems: number;
+  private readonly views: boolean;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -96,6 +103,7 @@ class Reader {
     this.maxBytes = options.maxBytes ?? DEFAULT_LIMITS.maxBytes;
     this.maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
     this.maxItems = options.maxItems ?? DEFAULT_LIMITS.maxItems;
+    this.views = options.byteStringViews ?? false;
   }
 
   /** Reads one item starting at `pos`; `itemStart` is where the top-level item began. */
@@ -119,8 +127,10 @@ class Reader {
         return arg;
       case 1:
         return -1 - arg;
-      case 2:
-        return this.take(arg, itemStart, at).slice();
+      case 2: {
+        const bytes = this.take(arg, itemStart, at);
+        return this.views ? bytes : bytes.slice();
+      }
       case 3:
         try {
           return utf8.decode(this.take(arg, itemStart, at));
@@ -380,30 +390,46 @@ export async function* readSequence(
     consumed += pos;
   };
   // Chunks wait in `pending` until the item in hand can be complete, so a large byte string
-  // is copied once, not once per chunk.
+  // is copied once, not once per chunk. A source may reuse its buffer once asked for the next
+  // chunk, so whatever is kept across that request is our own copy; items are decoded and
+  // yielded as copies, so a chunk decoded in place need not be copied at all.
   let pending: Uint8Array[] = [];
   let pendingLength = 0;
+  let aliased = false; // buf is a view of the source's chunk
   const flush = (): void => {
     if (pending.length === 0) return;
-    const next = new Uint8Array(buf.length + pendingLength);
-    next.set(buf);
-    let at = buf.length;
-    for (const c of pending) {
-      next.set(c, at);
-      at += c.length;
+    if (buf.length === 0 && pending.length === 1) {
+      buf = pending[0]!;
+      aliased = true;
+    } else {
+      const next = new Uint8Array(buf.length + pendingLength);
+      next.set(buf);
+      let at = buf.length;
+      for (const c of pending) {
+        next.set(c, at);
+        at += c.length;
+      }
+      buf = next;
+      aliased = false;
     }
-    buf = next;
     pending = [];
     pendingLength = 0;
   };
   for await (const chunk of source) {
     if (chunk.length === 0) continue;
-    pending.push(chunk.slice()); // the source may reuse its buffer
     pendingLength += chunk.length;
-    if (buf.length + pendingLength < need) continue;
+    if (buf.length + pendingLength < need) {
+      pending.push(chunk.slice()); // kept across the next read
+      continue;
+    }
+    pending.push(chunk);
     flush();
     yield* drain();
     if (buf.length > maxBytes) throw new CborLimitError(`item larger than ${maxBytes} bytes`, consumed);
+    if (aliased) {
+      buf = buf.slice(); // the unfinished item outlives this chunk
+      aliased = false;
+    }
   }
   flush();
   if (buf.length > 0)
@@ -500,6 +526,22 @@ function prepare(value: unknown, path: string, depth: number): unknown {
     }
   }
   throw new CborEncodeError(`${path}: ${describe(value)} cannot be encoded in this CBOR profile`);
+}
+
+/**
+ * The head of a definite-length byte string of `length` bytes (major type 2, shortest form,
+ * RFC 8949 §3.1), for writers that stream a large byte string's content after it instead of
+ * copying it into one encoded buffer.
+ */
+export function byteStringHead(length: number): Uint8Array {
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new CborEncodeError(`not a byte string length: ${length}`);
+  if (length < 24) return Uint8Array.of(0x40 | length);
+  if (length < 0x100) return Uint8Array.of(0x58, length);
+  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
+  if (length <= 0xffffffff)
+    return Uint8Array.of(0x5a, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
+  throw new CborEncodeError("byte strings over 4 GiB are not written by this profile");
 }
 
 /**

@@ -12,7 +12,7 @@
 
 import type { KeyObject } from "node:crypto";
 import sodium from "libsodium-wrappers";
-import { CborTag, type CborValue, encodeCbor, readSequence, requireVersion } from "./cbor.js";
+import { byteStringHead, CborTag, type CborValue, encodeCbor, readSequence, requireVersion } from "./cbor.js";
 import { kidOf } from "./cose-verify.js";
 import {
   CborError,
@@ -72,6 +72,12 @@ async function* rechunk(
   if (fill > 0) yield buf.subarray(0, fill);
 }
 
+/** A sealed chunk as a CBOR byte string: its head, then the ciphertext itself (not a copy). */
+function* asByteString(ciphertext: Uint8Array): Generator<Uint8Array> {
+  yield byteStringHead(ciphertext.length);
+  yield ciphertext;
+}
+
 /** Seals a plain bundle stream to the registrar's X25519 public key. */
 export async function* sealStream(
   plain: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -95,10 +101,10 @@ export async function* sealStream(
   let held: Uint8Array | undefined;
   for await (const piece of rechunk(plain, SEAL_CHUNK_BYTES)) {
     if (held !== undefined)
-      yield encodeCbor(sodium.crypto_secretstream_xchacha20poly1305_push(state, held, null, TAG_MESSAGE));
+      yield* asByteString(sodium.crypto_secretstream_xchacha20poly1305_push(state, held, null, TAG_MESSAGE));
     held = piece;
   }
-  yield encodeCbor(
+  yield* asByteString(
     sodium.crypto_secretstream_xchacha20poly1305_push(state, held ?? new Uint8Array(0), null, TAG_FINAL),
   );
 }

@@ -1,8 +1,13 @@
-// The child process of bundle.bench.ts, so that each phase's peak RSS is its own:
+// The child process of bundle.bench.ts, so that each phase's peak RSS is its own. The bench
+// builds it with esbuild into one .mjs, as `npm run build` ships dist/factory.mjs and
+// dist/registrar.mjs (DESIGN §2), and runs it with plain node:
 //
-//   node --import tsx test/bench/bundle-child.ts build    DIR COUNT
-//   node --import tsx test/bench/bundle-child.ts bundle   DIR
-//   node --import tsx test/bench/bundle-child.ts baseline DIR
+//   node bundle-child.mjs build    DIR COUNT
+//   node bundle-child.mjs bundle   DIR
+//   node bundle-child.mjs baseline DIR
+//
+// (`node --import tsx test/bench/bundle-child.ts …` runs it from source, with tsx's own
+// ~30 MB on top of every RSS figure.)
 //
 // build:    signs COUNT device manifests (one per serial, from a realistic template: RSA and
 //           ECC EKs with certificates) into DIR/manifests.bin (4-byte length + bytes each) and
@@ -33,7 +38,8 @@ import { openStream, SEAL_CHUNK_BYTES, sealStream } from "../../shared/formats/s
 const [mode, dir, countText] = process.argv.slice(2);
 if (!mode || !dir) throw new Error("usage: bundle-child.ts build|bundle|baseline DIR [COUNT]");
 const MANIFESTS = join(dir, "manifests.bin");
-const READ_CHUNK = 1024 * 1024;
+// Node's default highWaterMark for file streams, as the factory's own reads use.
+const READ_CHUNK = 64 * 1024;
 
 interface Keys {
   stationPublic: string;
