@@ -1,0 +1,59 @@
+// The registrar's storage interface (DESIGN §6): a small SQL surface that the repositories in
+// this folder are written against. sqlite3 (sqlite-database.ts) is the embedded default; a
+// PostgreSQL implementation of the same interface can follow for registrars that outgrow one
+// machine, so the repositories stick to SQL both dialects share and to `?` placeholders.
+
+/** A value bound to a `?` placeholder or read back from a column. */
+export type SqlValue = string | number | Uint8Array | null;
+
+/** What a write statement did. */
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  changes: number;
+  /** ROWID of the last row inserted (sqlite), when the statement inserted one. */
+  lastId: number;
+}
+
+/** Statements on one connection: inside a write transaction, or reads outside of one. */
+export interface SqlRunner {
+  run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
+  get<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+}
+
+/** How a write transaction is run. */
+export interface WriteOptions {
+  /**
+   * Runs alone in its own database transaction instead of sharing a commit with other queued
+   * writes: for long transactions such as a bundle import, whose failure must not hold up
+   * anyone else's.
+   */
+  alone?: boolean;
+}
+
+/**
+ * The database. Reads (`get`, `all`) see only committed data. Every change goes through
+ * `write`: the function runs inside one transaction, queued behind the writes before it, and
+ * the promise settles once that transaction is durable (or rolled back, when `fn` throws: then
+ * nothing it did is kept).
+ */
+export interface SqlDatabase {
+  get<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  write<T>(fn: (tx: SqlRunner) => Promise<T>, options?: WriteOptions): Promise<T>;
+  close(): Promise<void>;
+  /** The file the database lives in. */
+  readonly path: string;
+}
+
+/** The database could not be opened, migrated or written, in words an operator can act on. */
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+  constructor(
+    readonly code: "STORE_OPEN" | "STORE_SCHEMA" | "STORE_CLOSED" | "STORE_TX_ENDED" | "STORE_IO",
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

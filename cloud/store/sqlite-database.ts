@@ -1,0 +1,335 @@
+// sqlite3 implementation of SqlDatabase (sql.ts): one file in WAL mode, two connections.
+//
+// - The writer connection runs every change through one queue (DESIGN §6). node-sqlite3
+//   shares a connection between all callers, so two requests' transactions would otherwise
+//   interleave on it. Queued writes that arrive together share one transaction and one commit
+//   (group commit), each inside its own SAVEPOINT, so one failing request rolls back only its
+//   own changes, and durability costs one fsync per batch instead of one per request.
+// - The reader connection serves `get`/`all`. Under WAL it sees only committed transactions,
+//   never the writer's transaction in progress.
+//
+// `synchronous` is FULL by default: a commit is on disk before its promise settles, even
+// across a power cut. NORMAL is faster and still crash-safe for the process, but the last
+// commits can be lost to a power cut; the registrar reports which one it runs with.
+import sqlite3 from "sqlite3";
+import { MIGRATIONS, type Migration } from "./migrations.js";
+import {
+  type RunResult,
+  type SqlDatabase,
+  type SqlRunner,
+  type SqlValue,
+  StoreError,
+  type WriteOptions,
+} from "./sql.js";
+
+export type Synchronous = "full" | "normal";
+
+export interface OpenOptions {
+  /** Default "full". */
+  synchronous?: Synchronous;
+  /** Open an existing database only; never create the file. */
+  mustExist?: boolean;
+  /** Schema migrations to apply (tests may pass their own). Default: MIGRATIONS. */
+  migrations?: readonly Migration[];
+}
+
+/** Most writes that share one commit. */
+const MAX_GROUP = 256;
+const BUSY_TIMEOUT_MS = 10_000;
+
+function bind(params: readonly SqlValue[] | undefined): unknown[] {
+  if (params === undefined) return [];
+  return params.map((p) =>
+    p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p,
+  );
+}
+
+/** Promise wrappers over one node-sqlite3 connection. */
+class Connection implements SqlRunner {
+  constructor(readonly raw: sqlite3.Database) {}
+
+  static open(path: string, mode: number): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const raw = new sqlite3.Database(path, mode, (err) =>
+        err ? reject(err) : resolve(new Connection(raw)),
+      );
+    });
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      this.raw.run(sql, bind(params), function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(err);
+        else resolve({ changes: this.changes, lastId: this.lastID });
+      });
+    });
+  }
+
+  get<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      this.raw.get(sql, bind(params), (err: Error | null, row: T | undefined) =>
+        err ? reject(err) : resolve(row),
+      );
+    });
+  }
+
+  all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.raw.all(sql, bind(params), (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
+    });
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.raw.exec(sql, (err) => (err ? reject(err) : resolve())));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+interface Job {
+  fn: (tx: SqlRunner) => Promise<unknown>;
+  alone: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The statements one queued write may use; refuses them once that write has finished. */
+function scopedRunner(conn: Connection): { runner: SqlRunner; end: () => void } {
+  let open = true;
+  const check = () => {
+    if (!open)
+      throw new StoreError(
+        "STORE_TX_ENDED",
+        "a statement was issued after its write transaction ended (a missing await in a write function)",
+      );
+  };
+  return {
+    runner: {
+      run: async (sql, params) => (check(), conn.run(sql, params)),
+      get: async (sql, params) => (check(), conn.get(sql, params)),
+      all: async (sql, params) => (check(), conn.all(sql, params)),
+    },
+    end: () => {
+      open = false;
+    },
+  };
+}
+
+export class SqliteDatabase implements SqlDatabase {
+  readonly #writer: Connection;
+  readonly #reader: Connection;
+  readonly #queue: Job[] = [];
+  #draining = false;
+  #closed = false;
+  readonly synchronous: Synchronous;
+
+  private constructor(
+    readonly path: string,
+    writer: Connection,
+    reader: Connection,
+    synchronous: Synchronous,
+  ) {
+    this.#writer = writer;
+    this.#reader = reader;
+    this.synchronous = synchronous;
+  }
+
+  /** Opens (or creates) the database file and brings its schema up to date. */
+  static async open(path: string, options: OpenOptions = {}): Promise<SqliteDatabase> {
+    const synchronous = options.synchronous ?? "full";
+    let writer: Connection;
+    try {
+      const mode = sqlite3.OPEN_READWRITE | (options.mustExist ? 0 : sqlite3.OPEN_CREATE);
+      writer = await Connection.open(path, mode);
+    } catch (e) {
+      throw new StoreError(
+        "STORE_OPEN",
+        `cannot open the registrar database ${path}: ${(e as Error).message}` +
+          (options.mustExist ? " (create it with 'registrar init' first)" : ""),
+        { cause: e },
+      );
+    }
+    try {
+      await writer.exec(
+        `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; ` +
+          `PRAGMA synchronous = ${synchronous.toUpperCase()};`,
+      );
+      const mode = await writer.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL");
+      if (mode?.journal_mode !== "wal")
+        throw new StoreError(
+          "STORE_OPEN",
+          `${path} cannot use write-ahead logging (journal mode is ${mode?.journal_mode}): is it on a network file system?`,
+        );
+      await migrate(writer, path, options.migrations ?? MIGRATIONS);
+    } catch (e) {
+      await writer.close().catch(() => undefined);
+      throw e instanceof StoreError
+        ? e
+        : new StoreError(
+            "STORE_OPEN",
+            `cannot prepare the registrar database ${path}: ${(e as Error).message}`,
+            {
+              cause: e,
+            },
+          );
+    }
+    const reader = await Connection.open(path, sqlite3.OPEN_READONLY);
+    await reader.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA query_only = ON;`);
+    return new SqliteDatabase(path, writer, reader, synchronous);
+  }
+
+  get<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    this.#checkOpen();
+    return this.#reader.get<T>(sql, params);
+  }
+
+  all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    this.#checkOpen();
+    return this.#reader.all<T>(sql, params);
+  }
+
+  write<T>(fn: (tx: SqlRunner) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    this.#checkOpen();
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({
+        fn,
+        alone: options.alone ?? false,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      if (!this.#draining) void this.#drain();
+    });
+  }
+
+  /** Waits for queued writes, then closes both connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    while (this.#draining || this.#queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.#reader.close();
+    await this.#writer.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreError("STORE_CLOSED", `the registrar database ${this.path} is closed`);
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#takeBatch();
+        if (batch.length === 1) await this.#runAlone(batch[0]!);
+        else await this.#runGroup(batch);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #takeBatch(): Job[] {
+    const first = this.#queue[0]!;
+    if (first.alone) return [this.#queue.shift()!];
+    let n = 0;
+    while (n < this.#queue.length && n < MAX_GROUP && !this.#queue[n]!.alone) n++;
+    return this.#queue.splice(0, n);
+  }
+
+  async #runAlone(job: Job): Promise<void> {
+    const { runner, end } = scopedRunner(this.#writer);
+    let result: unknown;
+    try {
+      await this.#writer.exec("BEGIN IMMEDIATE");
+    } catch (e) {
+      end();
+      job.reject(ioError("start a write transaction", e));
+      return;
+    }
+    try {
+      result = await job.fn(runner);
+    } catch (e) {
+      end();
+      await this.#writer.exec("ROLLBACK").catch(() => undefined);
+      job.reject(e);
+      return;
+    }
+    end();
+    try {
+      await this.#writer.exec("COMMIT");
+    } catch (e) {
+      await this.#writer.exec("ROLLBACK").catch(() => undefined);
+      job.reject(ioError("commit", e));
+      return;
+    }
+    job.resolve(result);
+  }
+
+  async #runGroup(batch: Job[]): Promise<void> {
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      await this.#writer.exec("BEGIN IMMEDIATE");
+    } catch (e) {
+      for (const job of batch) job.reject(ioError("start a write transaction", e));
+      return;
+    }
+    try {
+      for (const job of batch) {
+        const { runner, end } = scopedRunner(this.#writer);
+        await this.#writer.exec("SAVEPOINT job");
+        try {
+          const value = await job.fn(runner);
+          end();
+          await this.#writer.exec("RELEASE job");
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          end();
+          await this.#writer.exec("ROLLBACK TO job; RELEASE job");
+          outcomes.push({ ok: false, error });
+        }
+      }
+      await this.#writer.exec("COMMIT");
+    } catch (e) {
+      await this.#writer.exec("ROLLBACK").catch(() => undefined);
+      for (const job of batch) job.reject(ioError("commit", e));
+      return;
+    }
+    batch.forEach((job, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) job.resolve(o.value);
+      else job.reject(o.error);
+    });
+  }
+}
+
+function ioError(what: string, cause: unknown): StoreError {
+  return new StoreError("STORE_IO", `the registrar database could not ${what}: ${(cause as Error).message}`, {
+    cause,
+  });
+}
+
+/** Applies every migration newer than the file's `user_version`, each in its own transaction. */
+async function migrate(conn: Connection, path: string, migrations: readonly Migration[]): Promise<void> {
+  const row = await conn.get<{ user_version: number }>("PRAGMA user_version");
+  const current = row?.user_version ?? 0;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest)
+    throw new StoreError(
+      "STORE_SCHEMA",
+      `${path} has schema version ${current}, newer than this registrar knows (${latest}): run a newer registrar, or restore a backup`,
+    );
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    try {
+      await conn.exec(`BEGIN IMMEDIATE; ${m.sql}; PRAGMA user_version = ${m.version}; COMMIT;`);
+    } catch (e) {
+      await conn.exec("ROLLBACK").catch(() => undefined);
+      throw new StoreError(
+        "STORE_SCHEMA",
+        `migration ${m.version} (${m.name}) failed on ${path}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+  }
+}
