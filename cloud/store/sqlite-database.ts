@@ -107,9 +107,18 @@ function scopedRunner(conn: Connection): { runner: SqlRunner; end: () => void } 
   };
   return {
     runner: {
-      run: async (sql, params) => (check(), conn.run(sql, params)),
-      get: async (sql, params) => (check(), conn.get(sql, params)),
-      all: async (sql, params) => (check(), conn.all(sql, params)),
+      run: async (sql, params) => {
+        check();
+        return conn.run(sql, params);
+      },
+      get: async (sql, params) => {
+        check();
+        return conn.get(sql, params);
+      },
+      all: async (sql, params) => {
+        check();
+        return conn.all(sql, params);
+      },
     },
     end: () => {
       open = false;
