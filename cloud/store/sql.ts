@@ -21,6 +21,9 @@ export interface SqlRunner {
   all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
 }
 
+/** Reads, on the database (committed data) or inside a write transaction (its own changes too). */
+export type SqlReader = Pick<SqlRunner, "get" | "all">;
+
 /** How a write transaction is run. */
 export interface WriteOptions {
   /**

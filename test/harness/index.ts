@@ -32,6 +32,7 @@ export {
   type SimTpm,
 } from "./manufacture.js";
 export { type CaKeyAlg, createTestPki, type TestCa, type TestPki } from "./pki.js";
+export { startTestRegistrar, type TestRegistrar, type TestRegistrarOptions } from "./registrar.js";
 export { KEEP_ENV, RUN_DIR_ENV, runDir } from "./run-dir.js";
 export { type StartSwtpmOptions, type SwtpmProcess, startSwtpm } from "./swtpm.js";
 export { swtpmSetup } from "./swtpm-setup.js";

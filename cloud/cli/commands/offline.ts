@@ -1,0 +1,7 @@
+// registrar offline: being built (issue 5).
+import { EXIT, type ExitStatus, type Io } from "../../../shared/cli/args.js";
+
+export async function offlineCommand(_argv: readonly string[], io: Io): Promise<ExitStatus> {
+  io.err("registrar offline: not built yet\n");
+  return EXIT.usage;
+}

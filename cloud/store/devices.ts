@@ -1,0 +1,319 @@
+// Devices (boards) and their EKs (DESIGN §6). A device is pre-registered from a station's
+// manifest (or a tpm-endorsements request), then registered and activated by its agent;
+// revoked at any point. Every state change adds a device event in the same transaction.
+import type { SqlReader, SqlRunner } from "./sql.js";
+
+export const DEVICE_STATES = ["pre-registered", "registered", "active", "revoked"] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+export type DeviceSource = "bundle" | "manifest" | "endorsement";
+
+export interface DeviceEk {
+  /** SHA-256 of the EK's SubjectPublicKeyInfo, lowercase hex (DESIGN §4). */
+  ekPubSha256: string;
+  alg: string | null;
+  template: string | null;
+  /** TPM2B_PUBLIC; null when pre-registered by its hash alone. */
+  ekPub: Uint8Array | null;
+  /** DER EK certificate; null for a TPM without one. */
+  cert: Uint8Array | null;
+  certNv: number | null;
+}
+
+export interface NewDevice {
+  serial: string;
+  hwUuid: string | null;
+  model: string | null;
+  source: DeviceSource;
+  station: string | null;
+  bundleDigest: Uint8Array | null;
+  capturedAt: number | null;
+  tpm: { manufacturer: string | null; vendor: string | null; fw: string | null };
+  /** The signed manifest, kept as evidence. */
+  manifest: Uint8Array | null;
+  comment: string | null;
+  state?: DeviceState;
+  eks: DeviceEk[];
+}
+
+export interface Device extends Omit<NewDevice, "state"> {
+  id: number;
+  state: DeviceState;
+  stateBeforeRevoke: DeviceState | null;
+  revokedReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeviceEvent {
+  at: number;
+  event: string;
+  detail: Record<string, unknown> | null;
+}
+
+interface DeviceRow {
+  id: number;
+  serial: string;
+  hw_uuid: string | null;
+  model: string | null;
+  source: DeviceSource;
+  station: string | null;
+  bundle_digest: Uint8Array | null;
+  captured_at: number | null;
+  tpm_manufacturer: string | null;
+  tpm_vendor: string | null;
+  tpm_fw: string | null;
+  manifest: Uint8Array | null;
+  comment: string | null;
+  state: DeviceState;
+  state_before_revoke: DeviceState | null;
+  revoked_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface EkRow {
+  ek_pub_sha256: Uint8Array;
+  device_id: number;
+  alg: string | null;
+  template: string | null;
+  ek_pub: Uint8Array | null;
+  cert: Uint8Array | null;
+  cert_nv: number | null;
+}
+
+const bytes = (b: Uint8Array | null): Uint8Array | null => (b === null ? null : new Uint8Array(b));
+const hexToBlob = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, "hex"));
+const seconds = (ms: number): number => Math.floor(ms / 1000);
+
+function toEk(r: EkRow): DeviceEk {
+  return {
+    ekPubSha256: Buffer.from(r.ek_pub_sha256).toString("hex"),
+    alg: r.alg,
+    template: r.template,
+    ekPub: bytes(r.ek_pub),
+    cert: bytes(r.cert),
+    certNv: r.cert_nv,
+  };
+}
+
+function toDevice(r: DeviceRow, eks: DeviceEk[]): Device {
+  return {
+    id: r.id,
+    serial: r.serial,
+    hwUuid: r.hw_uuid,
+    model: r.model,
+    source: r.source,
+    station: r.station,
+    bundleDigest: bytes(r.bundle_digest),
+    capturedAt: r.captured_at,
+    tpm: { manufacturer: r.tpm_manufacturer, vendor: r.tpm_vendor, fw: r.tpm_fw },
+    manifest: bytes(r.manifest),
+    comment: r.comment,
+    state: r.state,
+    stateBeforeRevoke: r.state_before_revoke,
+    revokedReason: r.revoked_reason,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    eks,
+  };
+}
+
+export class DeviceNotFoundError extends Error {
+  override readonly name = "DeviceNotFoundError";
+  readonly code = "DEVICE_NOT_FOUND";
+}
+
+export class DeviceStateError extends Error {
+  override readonly name = "DeviceStateError";
+  readonly code = "DEVICE_STATE";
+}
+
+/** Inserts a device with its EKs and a "pre-registered" event. Returns its id. */
+export async function insertDevice(tx: SqlRunner, d: NewDevice, now = Date.now()): Promise<number> {
+  const t = seconds(now);
+  const state = d.state ?? "pre-registered";
+  const { lastId } = await tx.run(
+    `INSERT INTO devices (serial, hw_uuid, model, source, station, bundle_digest, captured_at,
+       tpm_manufacturer, tpm_vendor, tpm_fw, manifest, comment, state, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      d.serial,
+      d.hwUuid,
+      d.model,
+      d.source,
+      d.station,
+      d.bundleDigest,
+      d.capturedAt,
+      d.tpm.manufacturer,
+      d.tpm.vendor,
+      d.tpm.fw,
+      d.manifest,
+      d.comment,
+      state,
+      t,
+      t,
+    ],
+  );
+  for (const ek of d.eks)
+    await tx.run(
+      "INSERT INTO device_eks (ek_pub_sha256, device_id, alg, template, ek_pub, cert, cert_nv) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      [hexToBlob(ek.ekPubSha256), lastId, ek.alg, ek.template, ek.ekPub, ek.cert, ek.certNv],
+    );
+  await addDeviceEvent(tx, lastId, state, { source: d.source, station: d.station }, now);
+  return lastId;
+}
+
+export async function addDeviceEvent(
+  tx: SqlRunner,
+  deviceId: number,
+  event: string,
+  detail: Record<string, unknown> | null,
+  now = Date.now(),
+): Promise<void> {
+  await tx.run("INSERT INTO device_events (device_id, at, event, detail) VALUES (?, ?, ?, ?)", [
+    deviceId,
+    seconds(now),
+    event,
+    detail === null ? null : JSON.stringify(detail),
+  ]);
+}
+
+export async function deviceEks(db: SqlReader, deviceId: number): Promise<DeviceEk[]> {
+  return (await db.all<EkRow>("SELECT * FROM device_eks WHERE device_id = ? ORDER BY rowid", [deviceId])).map(
+    toEk,
+  );
+}
+
+export async function getDevice(db: SqlReader, id: number): Promise<Device | undefined> {
+  const r = await db.get<DeviceRow>("SELECT * FROM devices WHERE id = ?", [id]);
+  return r && toDevice(r, await deviceEks(db, id));
+}
+
+/** The device one EK belongs to, by the EK's hex `ek_pub_sha256`. */
+export async function deviceByEk(db: SqlReader, ekPubSha256: string): Promise<Device | undefined> {
+  const ek = await db.get<{ device_id: number }>("SELECT device_id FROM device_eks WHERE ek_pub_sha256 = ?", [
+    hexToBlob(ekPubSha256),
+  ]);
+  return ek && getDevice(db, ek.device_id);
+}
+
+/**
+ * The devices that own any of these EKs (hex), with their station: how an import finds a TPM
+ * captured before, by the same station or another one.
+ */
+export async function ekOwners(
+  db: SqlReader,
+  ekPubSha256s: readonly string[],
+): Promise<Map<string, { deviceId: number; station: string | null; serial: string }>> {
+  const out = new Map<string, { deviceId: number; station: string | null; serial: string }>();
+  for (let i = 0; i < ekPubSha256s.length; i += 500) {
+    const part = ekPubSha256s.slice(i, i + 500);
+    const rows = await db.all<{
+      ek_pub_sha256: Uint8Array;
+      device_id: number;
+      station: string | null;
+      serial: string;
+    }>(
+      `SELECT e.ek_pub_sha256, e.device_id, d.station, d.serial FROM device_eks e JOIN devices d ON d.id = e.device_id
+       WHERE e.ek_pub_sha256 IN (${part.map(() => "?").join(",")})`,
+      part.map(hexToBlob),
+    );
+    for (const r of rows)
+      out.set(Buffer.from(r.ek_pub_sha256).toString("hex"), {
+        deviceId: r.device_id,
+        station: r.station,
+        serial: r.serial,
+      });
+  }
+  return out;
+}
+
+export interface DeviceQuery {
+  state?: DeviceState;
+  station?: string;
+  /** Captured at or after this time (epoch seconds). */
+  capturedSince?: number;
+  serial?: string;
+  limit?: number;
+  /** Devices with an id above this one (pagination). */
+  afterId?: number;
+}
+
+/** Devices matching the query, by id, without their EKs' certificates (for listings). */
+export async function findDevices(db: SqlReader, q: DeviceQuery = {}): Promise<Device[]> {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (q.state) where.push("state = ?") && params.push(q.state);
+  if (q.station) where.push("station = ?") && params.push(q.station);
+  if (q.capturedSince !== undefined) where.push("captured_at >= ?") && params.push(q.capturedSince);
+  if (q.serial) where.push("serial = ?") && params.push(q.serial);
+  if (q.afterId !== undefined) where.push("id > ?") && params.push(q.afterId);
+  const sql = `SELECT id, serial, hw_uuid, model, source, station, bundle_digest, captured_at, tpm_manufacturer,
+      tpm_vendor, tpm_fw, NULL AS manifest, comment, state, state_before_revoke, revoked_reason, created_at, updated_at
+    FROM devices ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ?`;
+  params.push(Math.min(q.limit ?? 1000, 100_000));
+  const rows = await db.all<DeviceRow>(sql, params);
+  return Promise.all(rows.map(async (r) => toDevice(r, await deviceEks(db, r.id))));
+}
+
+export async function deviceEvents(db: SqlReader, deviceId: number): Promise<DeviceEvent[]> {
+  const rows = await db.all<{ at: number; event: string; detail: string | null }>(
+    "SELECT at, event, detail FROM device_events WHERE device_id = ? ORDER BY id",
+    [deviceId],
+  );
+  return rows.map((r) => ({
+    at: r.at,
+    event: r.event,
+    detail: r.detail === null ? null : JSON.parse(r.detail),
+  }));
+}
+
+/** Moves a device to `state` (not to or from "revoked": see revokeDevice/restoreDevice). */
+export async function setDeviceState(
+  tx: SqlRunner,
+  deviceId: number,
+  state: Exclude<DeviceState, "revoked">,
+  detail: Record<string, unknown> | null = null,
+  now = Date.now(),
+): Promise<void> {
+  const r = await tx.run("UPDATE devices SET state = ?, updated_at = ? WHERE id = ? AND state != 'revoked'", [
+    state,
+    seconds(now),
+    deviceId,
+  ]);
+  if (r.changes === 0) throw new DeviceStateError(`device ${deviceId} is revoked or does not exist`);
+  await addDeviceEvent(tx, deviceId, state, detail, now);
+}
+
+export async function revokeDevice(
+  tx: SqlRunner,
+  deviceId: number,
+  reason: string,
+  now = Date.now(),
+): Promise<void> {
+  const d = await tx.get<{ state: DeviceState }>("SELECT state FROM devices WHERE id = ?", [deviceId]);
+  if (!d) throw new DeviceNotFoundError(`no device with id ${deviceId}`);
+  if (d.state === "revoked") throw new DeviceStateError(`device ${deviceId} is already revoked`);
+  await tx.run(
+    "UPDATE devices SET state = 'revoked', state_before_revoke = ?, revoked_reason = ?, updated_at = ? WHERE id = ?",
+    [d.state, reason, seconds(now), deviceId],
+  );
+  await addDeviceEvent(tx, deviceId, "revoked", { reason, was: d.state }, now);
+}
+
+export async function restoreDevice(tx: SqlRunner, deviceId: number, now = Date.now()): Promise<DeviceState> {
+  const d = await tx.get<{ state: DeviceState; state_before_revoke: DeviceState | null }>(
+    "SELECT state, state_before_revoke FROM devices WHERE id = ?",
+    [deviceId],
+  );
+  if (!d) throw new DeviceNotFoundError(`no device with id ${deviceId}`);
+  if (d.state !== "revoked")
+    throw new DeviceStateError(`device ${deviceId} is not revoked (it is ${d.state})`);
+  const back = d.state_before_revoke ?? "pre-registered";
+  await tx.run(
+    "UPDATE devices SET state = ?, state_before_revoke = NULL, revoked_reason = NULL, updated_at = ? WHERE id = ?",
+    [back, seconds(now), deviceId],
+  );
+  await addDeviceEvent(tx, deviceId, "restored", { to: back }, now);
+  return back;
+}
