@@ -5,10 +5,11 @@
 // refused, and an unknown `v` is refused with a message that names it. Verification goes
 // through cose-verify (node:crypto only); signing through cose-sign1 (libsodium).
 
-import { type CborObject, CborTag, type CborValue, decodeCbor, encodeCbor, requireVersion } from "./cbor.js";
+import { type CborObject, type CborValue, decodeCbor, encodeCbor, requireVersion } from "./cbor.js";
 import { type SodiumEd25519KeyPair, signSign1 } from "./cose-sign1.js";
 import { type KeyLookup, parseSign1, verifySign1 } from "./cose-verify.js";
 import { CborError } from "./errors.js";
+import { fieldCheckers, isPayloadObject } from "./fields.js";
 
 export const MANIFEST_VERSION = 1;
 export const MANIFEST_VERSIONS: readonly number[] = [MANIFEST_VERSION];
@@ -89,69 +90,20 @@ export class ManifestInvalidError extends Error {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    !Array.isArray(v) &&
-    !(v instanceof Uint8Array) &&
-    !(v instanceof Map) &&
-    !(v instanceof CborTag)
-  );
-}
-
-function fail(path: string, what: string): never {
-  throw new ManifestInvalidError(`${WHAT}: ${path} ${what}`);
-}
-
-function exactKeys(obj: Obj, keys: readonly string[], path: string): void {
-  for (const k of keys) if (!Object.hasOwn(obj, k)) fail(path, `has no field "${k}"`);
-  for (const k of Object.keys(obj)) if (!keys.includes(k)) fail(path, `has an unknown field "${k}"`);
-}
-
-/** Text; names (allowEmpty false) must be non-empty and free of control characters. */
-function text(v: unknown, path: string, max: number = MANIFEST_LIMITS.maxText, allowEmpty = false): string {
-  if (typeof v !== "string") fail(path, "is not text");
-  if (!allowEmpty && v.length === 0) fail(path, "is empty");
-  if (v.length > max) fail(path, `is longer than ${max} characters`);
-  if (!allowEmpty && /[\u0000-\u001f\u007f]/.test(v)) fail(path, "contains control characters");
-  return v;
-}
-
-function textOrNull(v: unknown, path: string): string | null {
-  return v === null ? null : text(v, path);
-}
-
-function bytes(v: unknown, path: string, max: number, allowEmpty = false): Uint8Array {
-  if (!(v instanceof Uint8Array)) fail(path, "is not a byte string");
-  if (!allowEmpty && v.length === 0) fail(path, "is empty");
-  if (v.length > max) fail(path, `is larger than ${max} bytes`);
-  return v;
-}
-
-function bytesOrNull(v: unknown, path: string, max: number): Uint8Array | null {
-  return v === null ? null : bytes(v, path, max);
-}
-
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], path: string): T {
-  if (typeof v !== "string" || !(allowed as readonly string[]).includes(v))
-    fail(path, `is ${JSON.stringify(v)}, not one of ${allowed.join(", ")}`);
-  return v as T;
-}
-
-function uint(v: unknown, path: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > max)
-    fail(path, "is not a non-negative integer in range");
-  return v;
-}
-
-function list(v: unknown, path: string, max: number): unknown[] {
-  if (!Array.isArray(v)) fail(path, "is not an array");
-  if (v.length > max) fail(path, `has more than ${max} items`);
-  return v;
-}
+const {
+  fail,
+  object,
+  text: checkText,
+  textOrNull: checkTextOrNull,
+  bytes,
+  bytesOrNull,
+  oneOf,
+  uint,
+  list,
+} = fieldCheckers(WHAT, (message) => new ManifestInvalidError(message));
+const text = (v: unknown, path: string, max: number = MANIFEST_LIMITS.maxText, allowEmpty = false) =>
+  checkText(v, path, max, allowEmpty);
+const textOrNull = (v: unknown, path: string) => checkTextOrNull(v, path, MANIFEST_LIMITS.maxText);
 
 const TPM_KEYS = ["manufacturer", "vendor", "fw", "spec"] as const;
 const EK_KEYS = ["alg", "template", "pub", "ek_pub_sha256", "cert", "cert_nv", "chain"] as const;
@@ -167,9 +119,8 @@ const PAYLOAD_KEYS = [
   "platform_cert",
 ] as const;
 
-function checkTpm(v: unknown): ManifestTpm {
-  if (!isObject(v)) fail("tpm", "is not a map with text keys");
-  exactKeys(v, TPM_KEYS, "tpm");
+function checkTpm(value: unknown): ManifestTpm {
+  const v = object(value, TPM_KEYS, "tpm");
   return {
     manufacturer: text(v["manufacturer"], "tpm.manufacturer", MANIFEST_LIMITS.maxText, true),
     vendor: text(v["vendor"], "tpm.vendor", MANIFEST_LIMITS.maxText, true),
@@ -178,10 +129,9 @@ function checkTpm(v: unknown): ManifestTpm {
   };
 }
 
-function checkEk(v: unknown, i: number): ManifestEk {
+function checkEk(value: unknown, i: number): ManifestEk {
   const path = `eks[${i}]`;
-  if (!isObject(v)) fail(path, "is not a map with text keys");
-  exactKeys(v, EK_KEYS, path);
+  const v = object(value, EK_KEYS, path);
   // On the wire a digest is a byte string (DESIGN §5); in memory, the hex the registrar keys on.
   const sha = Buffer.from(bytes(v["ek_pub_sha256"], `${path}.ek_pub_sha256`, 32)).toString("hex");
   if (sha.length !== 64) fail(`${path}.ek_pub_sha256`, "is not a 32-byte SHA-256 digest");
@@ -205,9 +155,9 @@ function checkEk(v: unknown, i: number): ManifestEk {
 
 /** Checks a decoded payload value and returns it as a ManifestPayload (fresh object). */
 export function checkManifestPayload(value: unknown): ManifestPayload {
-  if (!isObject(value)) fail("payload", "is not a map with text keys");
+  if (!isPayloadObject(value)) return fail("payload", "is not a map with text keys");
   requireVersion(value, MANIFEST_VERSIONS, WHAT);
-  exactKeys(value, PAYLOAD_KEYS, "payload");
+  object(value, PAYLOAD_KEYS, "payload");
   const eks = list(value["eks"], "eks", MANIFEST_LIMITS.maxEks).map(checkEk);
   if (eks.length === 0) fail("eks", "is empty: a manifest records at least one EK");
   const seen = new Set<string>();

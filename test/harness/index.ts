@@ -33,7 +33,16 @@ export {
 } from "./manufacture.js";
 export { type CaKeyAlg, createTestPki, type TestCa, type TestPki } from "./pki.js";
 export { startTestRegistrar, type TestRegistrar, type TestRegistrarOptions } from "./registrar.js";
-export { KEEP_ENV, RUN_DIR_ENV, runDir } from "./run-dir.js";
+export { KEEP_ENV, keepRunFiles, RUN_DIR_ENV, runDir } from "./run-dir.js";
+export {
+  keylimeAuthTag,
+  SOFT_AK_TEMPLATE,
+  type SoftTpm,
+  type SoftTpmOptions,
+  softActivate,
+  softAk,
+  softTpm,
+} from "./soft-tpm.js";
 export { type StartSwtpmOptions, type SwtpmProcess, startSwtpm } from "./swtpm.js";
 export { swtpmSetup } from "./swtpm-setup.js";
 export {
