@@ -7,6 +7,7 @@ import { opsRoutes } from "../ops/routes.js";
 import type { Registrar } from "../registrar/registrar.js";
 import { adminRoutes } from "./admin/routes.js";
 import { agentRoutes } from "./agents/routes.js";
+import { domainError } from "./domain-errors.js";
 import { ApiError, errorBody } from "./envelope.js";
 
 export function createApp(registrar: Registrar): Hono {
@@ -34,6 +35,8 @@ export function createApp(registrar: Registrar): Hono {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err), err.status);
+    const known = domainError(err);
+    if (known) return c.json(errorBody(known), known.status);
     if (err instanceof HTTPException) {
       const e = new ApiError(
         err.status as ApiError["status"],

@@ -3,38 +3,192 @@
 
 export const PROGRAM = "npm run registrar --";
 
-/** Commands of later issues (DESIGN §6, issue 5): listed in the help, refused with exit 2. */
-export const NOT_BUILT: readonly { name: string; summary: string }[] = [
-  { name: "serve", summary: "run the registrar service: keylime agent API and admin API" },
-  { name: "init", summary: "create the registrar's signing and sealing keys" },
-  { name: "cas", summary: "import, list and retire manufacturer CAs in the database" },
-  { name: "stations", summary: "trust, list and retire factory stations" },
-  { name: "import", summary: "import device manifests and factory bundles" },
+const DB_OPTION = `  --db FILE      the registrar database (default ./registrar.db)`;
+const EXIT_TEXT = `Exit status:
+  0  done
+  1  something was refused (the message says what and why)
+  2  usage error, or a file or database that cannot be read
+  3  internal error (a bug: please report it with the message)`;
+
+/** Every command, in the order of the main help. */
+export const COMMANDS: readonly { name: string; summary: string }[] = [
+  { name: "init", summary: "create the database and the registrar's signing and sealing keys" },
+  { name: "serve", summary: "run the registrar: keylime agent API and admin API" },
+  { name: "cas", summary: "import, list and retire manufacturer CAs" },
+  { name: "stations", summary: "trust, list and retire factory stations; a station's devices" },
+  { name: "import", summary: "import device manifests, bundles and sealed bundles" },
   { name: "devices", summary: "list, show, revoke and restore devices" },
-  { name: "tokens", summary: "create admin API tokens" },
+  { name: "tokens", summary: "create, list and revoke admin API tokens" },
   { name: "offline", summary: "offline registration: challenge and activate files" },
-  { name: "audit", summary: "verify the audit log's hash chain" },
+  { name: "audit", summary: "list the audit log and verify its hash chain" },
+  { name: "ekcert", summary: "verify EK certificates against a directory of manufacturer CAs" },
 ];
 
 export const MAIN_HELP = `Usage: ${PROGRAM} <command> [options]
 
-The registrar's admin command line.
+The registrar: admits TPMs captured by trusted factory stations, whose EK certificates chain
+to a manufacturer CA, through keylime's registration protocol. Every command works on the
+database file (--db, default ./registrar.db), whether or not a server is running on it.
 
 Commands:
-  ${"ekcert verify".padEnd(14)}  verify EK certificates against a directory of manufacturer CAs
-${NOT_BUILT.map((c) => `  ${c.name.padEnd(14)}  ${c.summary} (not built yet)`).join("\n")}
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)}  ${c.summary}`).join("\n")}
 
 Options:
-  -h, --help        show this help; every command has its own --help
+  -h, --help   show this help; every command has its own --help
 
-Exit status:
-  0  everything checked was accepted
-  1  something was checked and rejected
-  2  usage error, or an input that could not be read
-  3  internal error (a bug: please report it with the message)
+${EXIT_TEXT}
 
-Example:
-  ${PROGRAM} ekcert verify --ca-dir ./cas ek-rsa.pem
+A first run:
+  ${PROGRAM} init
+  ${PROGRAM} cas import ./manufacturer-cas
+  ${PROGRAM} stations add line1 line1.pub
+  ${PROGRAM} import bundles/outgoing/line1-1.bundle.sealed
+  ${PROGRAM} serve --port 8890
+`;
+
+export const INIT_HELP = `Usage: ${PROGRAM} init [--db FILE] [--out DIR] [--json]
+
+Creates the database (schema migrations included) if it does not exist, and the registrar's
+keys: registrar.ed25519.key/.pub (signs offline challenges) and registrar.x25519.key/.pub
+(opens sealed bundles: give registrar.x25519.pub to the stations). Private keys are written
+with mode 0600 and never overwritten. The key paths are recorded in the database.
+
+Options:
+${DB_OPTION}
+  --out DIR      where to write the keys (default: the database's directory)
+  --json         print {db, keys: {...}, seal_kid} as JSON
+  -h, --help     show this help
+
+${EXIT_TEXT}
+`;
+
+export const SERVE_HELP = `Usage: ${PROGRAM} serve [--db FILE] [--port P] [--host H] [options]
+
+Runs the registrar service: the keylime-compatible agent API (/version, /v2.1…/v2.6/agents),
+the admin API (/api/v1), /healthz, /metrics and /openapi.json. Binds to 127.0.0.1 unless
+--host says otherwise. Stops cleanly on SIGINT or SIGTERM.
+
+Options:
+${DB_OPTION}
+  --port P                       TCP port (default 8890, keylime's registrar port)
+  --host H                       address to bind (default 127.0.0.1)
+  --ca-dir DIR                   import the manufacturer CAs in DIR at start (as 'cas import')
+  --tls-cert FILE --tls-key FILE serve HTTPS with this PEM certificate chain and key
+  --admin-ca FILE                with TLS: client certificates from this CA may GET and DELETE
+                                 agents, as keylime's tenant does
+  --no-require-pre-registration  admit TPMs no station captured (keylime's level)
+  --no-require-ek-cert           admit TPMs without a trusted EK certificate (keylime's level)
+  --allow-hash-only              admit TPMs without an EK certificate that were pre-registered
+                                 by their ek_pub_sha256 alone (e.g. Intel PTT)
+  --challenge-ttl DURATION       lifetime of an online challenge (default 5m)
+  --offline-ttl DURATION         lifetime of an offline session (default 7d)
+  --synchronous full|normal      sqlite durability (default full: a commit survives a power
+                                 cut; normal may lose the last commits to one, never corrupts)
+  -h, --help                     show this help
+
+${EXIT_TEXT}
+`;
+
+export const CAS_HELP = `Usage: ${PROGRAM} cas <command> [--db FILE] [--json]
+
+Manufacturer CA certificates: EK certificates must chain to an active one.
+
+Commands:
+  import DIR   add every certificate file in DIR (PEM, DER, CRT; PEM may hold several)
+  list         list the active CAs (--all: the retired ones too)
+  retire ID    stop trusting a CA (ID: its SHA-256 from 'cas list', or a unique prefix of
+               at least 8 hex digits)
+
+Options:
+${DB_OPTION}
+  --json         JSON output
+  --all          (list) include retired CAs
+  -h, --help     show this help
+
+${EXIT_TEXT}
+`;
+
+export const STATIONS_HELP = `Usage: ${PROGRAM} stations <command> [--db FILE] [--json]
+
+Factory stations whose signed manifests and bundles are imported.
+
+Commands:
+  add NAME FILE                  trust station NAME with its Ed25519 public key (NAME.pub,
+                                 as written by 'factory keygen')
+  list                           list the stations, with the head of each one's bundle chain
+  retire NAME                    stop trusting NAME; its devices stay as they are
+  devices NAME [--since T]       list the devices NAME captured (at or after T)
+  revoke-devices NAME --since T --reason TEXT
+                                 revoke every device NAME captured at or after T (a
+                                 compromised station)
+
+Options:
+${DB_OPTION}
+  --since T      ISO 8601 date or date-time (UTC without an offset)
+  --reason TEXT  why, recorded with each device and in the audit log
+  --json         JSON output
+  -h, --help     show this help
+
+${EXIT_TEXT}
+`;
+
+export const DEVICES_HELP = `Usage: ${PROGRAM} devices <command> [--db FILE] [--json]
+
+Devices (TPMs) and their state: pre-registered, registered, active or revoked.
+
+Commands:
+  list [--state S] [--station NAME] [--serial S] [--limit N]
+  show DEVICE                 one device with its EKs and history
+  revoke DEVICE --reason TEXT refuse its registrations from now on
+  restore DEVICE              undo a revocation (back to the state it had)
+
+DEVICE is a device id, an EK's ek_pub_sha256 (64 hex digits) or a serial (when unique).
+
+Options:
+${DB_OPTION}
+  --json         JSON output
+  -h, --help     show this help
+
+${EXIT_TEXT}
+`;
+
+export const TOKENS_HELP = `Usage: ${PROGRAM} tokens <command> [--db FILE] [--json]
+
+Bearer tokens for the admin API. Only a token's SHA-256 is stored: the token itself is printed
+once, by 'create'.
+
+Commands:
+  create --name NAME --scopes S1,S2 [--expires T]
+  list
+  revoke ID
+
+Scopes: bundles:import, devices:read, devices:write, devices:revoke, stations:write,
+cas:write, audit:read.
+
+Options:
+${DB_OPTION}
+  --expires T    ISO 8601 date or date-time after which the token stops working
+  --json         JSON output
+  -h, --help     show this help
+
+${EXIT_TEXT}
+`;
+
+export const AUDIT_HELP = `Usage: ${PROGRAM} audit <command> [--db FILE] [--json]
+
+The append-only audit log: every entry carries the hash of the one before it.
+
+Commands:
+  verify          check every entry and link of the chain; prints the head hash (keep it
+                  elsewhere: a chain cannot show that its newest entries were cut off)
+  list [--limit N] the newest entries (default 50)
+
+Options:
+${DB_OPTION}
+  --json         JSON output
+  -h, --help     show this help
+
+Exit status: 0 the chain verifies, 1 it is broken (the first bad entry is named), 2 usage.
 `;
 
 export const EKCERT_HELP = `Usage: ${PROGRAM} ekcert <command> [options]

@@ -1,6 +1,6 @@
 // The registrar's command line: `npm run registrar -- <command> …`. This module only routes;
-// each command lives in commands/ and is imported when it runs, so `--help` and the commands
-// that are not built yet answer without loading the certificate code.
+// each command lives in commands/ and is imported when it runs, so `--help` answers without
+// loading the database or certificate code.
 import {
   EXIT,
   type ExitStatus,
@@ -9,7 +9,48 @@ import {
   UsageError,
   wantsHelp,
 } from "../../shared/cli/args.js";
-import { EKCERT_HELP, MAIN_HELP, NOT_BUILT, PROGRAM, VERIFY_HELP } from "./help.js";
+import {
+  AUDIT_HELP,
+  CAS_HELP,
+  DEVICES_HELP,
+  EKCERT_HELP,
+  INIT_HELP,
+  MAIN_HELP,
+  PROGRAM,
+  SERVE_HELP,
+  STATIONS_HELP,
+  TOKENS_HELP,
+  VERIFY_HELP,
+} from "./help.js";
+
+type Handler = (argv: readonly string[], io: Io) => Promise<ExitStatus>;
+
+interface Route {
+  /** The command's --help text, or how to load it (for commands whose help lives with them). */
+  help: string | (() => Promise<string>);
+  load: () => Promise<Handler>;
+}
+
+const ROUTES: Record<string, Route> = {
+  init: { help: INIT_HELP, load: async () => (await import("./commands/init.js")).initCommand },
+  serve: { help: SERVE_HELP, load: async () => (await import("./commands/serve.js")).serveCommand },
+  cas: { help: CAS_HELP, load: async () => (await import("./commands/cas.js")).casCommand },
+  stations: {
+    help: STATIONS_HELP,
+    load: async () => (await import("./commands/stations.js")).stationsCommand,
+  },
+  import: {
+    help: async () => (await import("./commands/import.js")).IMPORT_HELP,
+    load: async () => (await import("./commands/import.js")).importCommand,
+  },
+  devices: { help: DEVICES_HELP, load: async () => (await import("./commands/devices.js")).devicesCommand },
+  tokens: { help: TOKENS_HELP, load: async () => (await import("./commands/tokens.js")).tokensCommand },
+  offline: {
+    help: async () => (await import("./commands/offline.js")).OFFLINE_HELP,
+    load: async () => (await import("./commands/offline.js")).offlineCommand,
+  },
+  audit: { help: AUDIT_HELP, load: async () => (await import("./commands/audit.js")).auditCommand },
+};
 
 /** Runs one command line; the caller sets the process exit status from the result. */
 export function runRegistrar(argv: readonly string[], io: Io): Promise<ExitStatus> {
@@ -27,13 +68,23 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitStatus> {
     return EXIT.ok;
   }
   if (command === "ekcert") return ekcert(rest, io);
-  const later = NOT_BUILT.find((c) => c.name === command);
-  if (later) {
-    io.err(
-      `registrar ${command}: not built yet. It will ${later.summary}, once its issue lands.\n` +
-        `Available now: ${PROGRAM} ekcert verify. Run '${PROGRAM} --help' for the list.\n`,
-    );
-    return EXIT.usage;
+  const route = ROUTES[command];
+  if (route) {
+    if (wantsHelp(rest)) {
+      io.out(typeof route.help === "string" ? route.help : await route.help());
+      return EXIT.ok;
+    }
+    const handler = await route.load();
+    try {
+      return await handler(rest, io);
+    } catch (e) {
+      // A refusal the registrar explains (no such device, station already trusted…): the
+      // message is for the operator, not a bug report.
+      const { domainError } = await import("../api/domain-errors.js");
+      if (!domainError(e)) throw e;
+      io.err(`registrar ${command}: ${(e as Error).message}\n`);
+      return EXIT.rejected;
+    }
   }
   if (command.startsWith("-")) throw new UsageError(`unknown option '${command}' (expected a command first)`);
   throw new UsageError(`unknown command '${command}'`);

@@ -1,7 +1,7 @@
 // Devices (boards) and their EKs (DESIGN §6). A device is pre-registered from a station's
 // manifest (or a tpm-endorsements request), then registered and activated by its agent;
 // revoked at any point. Every state change adds a device event in the same transaction.
-import type { SqlReader, SqlRunner } from "./sql.js";
+import type { SqlReader, SqlRunner, SqlValue } from "./sql.js";
 
 export const DEVICE_STATES = ["pre-registered", "registered", "active", "revoked"] as const;
 export type DeviceState = (typeof DEVICE_STATES)[number];
@@ -184,17 +184,54 @@ export async function deviceEks(db: SqlReader, deviceId: number): Promise<Device
   );
 }
 
+/** A device row joined with one of its EKs (columns prefixed ek_), one row per EK. */
+type DeviceEkRow = DeviceRow & {
+  ek_hash: Uint8Array | null;
+  ek_alg: string | null;
+  ek_template: string | null;
+  ek_pub: Uint8Array | null;
+  ek_cert: Uint8Array | null;
+  ek_cert_nv: number | null;
+};
+
+/** One query for a device and all its EKs: every query is a trip to sqlite's thread. */
+async function deviceWithEks(db: SqlReader, where: string, param: SqlValue): Promise<Device | undefined> {
+  const rows = await db.all<DeviceEkRow>(
+    `SELECT d.*, e.ek_pub_sha256 AS ek_hash, e.alg AS ek_alg, e.template AS ek_template, e.ek_pub AS ek_pub,
+            e.cert AS ek_cert, e.cert_nv AS ek_cert_nv
+       FROM devices d LEFT JOIN device_eks e ON e.device_id = d.id
+      WHERE ${where} ORDER BY e.rowid`,
+    [param],
+  );
+  const first = rows[0];
+  if (!first) return undefined;
+  const eks = rows
+    .filter((r) => r.ek_hash !== null)
+    .map((r) =>
+      toEk({
+        ek_pub_sha256: r.ek_hash!,
+        device_id: r.id,
+        alg: r.ek_alg,
+        template: r.ek_template,
+        ek_pub: r.ek_pub,
+        cert: r.ek_cert,
+        cert_nv: r.ek_cert_nv,
+      }),
+    );
+  return toDevice(first, eks);
+}
+
 export async function getDevice(db: SqlReader, id: number): Promise<Device | undefined> {
-  const r = await db.get<DeviceRow>("SELECT * FROM devices WHERE id = ?", [id]);
-  return r && toDevice(r, await deviceEks(db, id));
+  return deviceWithEks(db, "d.id = ?", id);
 }
 
 /** The device one EK belongs to, by the EK's hex `ek_pub_sha256`. */
 export async function deviceByEk(db: SqlReader, ekPubSha256: string): Promise<Device | undefined> {
-  const ek = await db.get<{ device_id: number }>("SELECT device_id FROM device_eks WHERE ek_pub_sha256 = ?", [
+  return deviceWithEks(
+    db,
+    "d.id = (SELECT device_id FROM device_eks WHERE ek_pub_sha256 = ?)",
     hexToBlob(ekPubSha256),
-  ]);
-  return ek && getDevice(db, ek.device_id);
+  );
 }
 
 /**
@@ -316,4 +353,95 @@ export async function restoreDevice(tx: SqlRunner, deviceId: number, now = Date.
   );
   await addDeviceEvent(tx, deviceId, "restored", { to: back }, now);
   return back;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk inserts, for imports (cloud/import): many devices per statement.
+
+/** Rows per multi-row INSERT: 200 devices × 15 columns stays far below sqlite's 32,766 parameters. */
+export const BULK_ROWS = 200;
+
+type BulkValue = import("./sql.js").SqlValue;
+
+async function insertRows(
+  tx: SqlRunner,
+  head: string,
+  columns: number,
+  rows: readonly (readonly BulkValue[])[],
+): Promise<void> {
+  const one = `(${new Array(columns).fill("?").join(", ")})`;
+  for (let i = 0; i < rows.length; i += BULK_ROWS) {
+    const part = rows.slice(i, i + BULK_ROWS);
+    await tx.run(`${head} VALUES ${part.map(() => one).join(", ")}`, part.flat());
+  }
+}
+
+/**
+ * Inserts devices with their EKs and a "pre-registered" (or `state`) event each, like
+ * insertDevice, with multi-row INSERTs of BULK_ROWS rows. Ids are assigned here, after the
+ * largest in the table, so the caller must hold the write transaction (every write does).
+ * Returns the new ids, in order.
+ */
+export async function insertDevicesBulk(
+  tx: SqlRunner,
+  devices: readonly NewDevice[],
+  now = Date.now(),
+): Promise<number[]> {
+  if (devices.length === 0) return [];
+  const t = seconds(now);
+  const max = await tx.get<{ id: number | null }>("SELECT MAX(id) AS id FROM devices");
+  const first = (max?.id ?? 0) + 1;
+  const ids = devices.map((_, i) => first + i);
+  await insertRows(
+    tx,
+    `INSERT INTO devices (id, serial, hw_uuid, model, source, station, bundle_digest, captured_at,
+       tpm_manufacturer, tpm_vendor, tpm_fw, manifest, comment, state, created_at, updated_at)`,
+    16,
+    devices.map((d, i) => [
+      ids[i]!,
+      d.serial,
+      d.hwUuid,
+      d.model,
+      d.source,
+      d.station,
+      d.bundleDigest,
+      d.capturedAt,
+      d.tpm.manufacturer,
+      d.tpm.vendor,
+      d.tpm.fw,
+      d.manifest,
+      d.comment,
+      d.state ?? "pre-registered",
+      t,
+      t,
+    ]),
+  );
+  await insertRows(
+    tx,
+    "INSERT INTO device_eks (ek_pub_sha256, device_id, alg, template, ek_pub, cert, cert_nv)",
+    7,
+    devices.flatMap((d, i) =>
+      d.eks.map((ek) => [
+        hexToBlob(ek.ekPubSha256),
+        ids[i]!,
+        ek.alg,
+        ek.template,
+        ek.ekPub,
+        ek.cert,
+        ek.certNv,
+      ]),
+    ),
+  );
+  await insertRows(
+    tx,
+    "INSERT INTO device_events (device_id, at, event, detail)",
+    4,
+    devices.map((d, i) => [
+      ids[i]!,
+      t,
+      d.state ?? "pre-registered",
+      JSON.stringify({ source: d.source, station: d.station }),
+    ]),
+  );
+  return ids;
 }

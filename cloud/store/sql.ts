@@ -38,7 +38,9 @@ export interface WriteOptions {
  * The database. Reads (`get`, `all`) see only committed data. Every change goes through
  * `write`: the function runs inside one transaction, queued behind the writes before it, and
  * the promise settles once that transaction is durable (or rolled back, when `fn` throws: then
- * nothing it did is kept).
+ * nothing it did is kept). `fn` may run more than once (when a write grouped with it fails,
+ * the group is rolled back and each runs again alone), so it must have no effect outside the
+ * database: do those after `write` settles.
  */
 export interface SqlDatabase {
   get<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;

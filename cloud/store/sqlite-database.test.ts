@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sqlite3 from "sqlite3";
@@ -45,6 +45,8 @@ describe("SqliteDatabase", () => {
     const [m] = await rawQuery<{ journal_mode: string }>(db.path, "PRAGMA journal_mode");
     expect(m?.journal_mode).toBe("wal");
     expect(db.synchronous).toBe("full");
+    expect((await stat(db.path)).mode & 0o777).toBe(0o600);
+    expect((await stat(`${db.path}-wal`)).mode & 0o777).toBe(0o600);
   });
 
   it("commits a write and keeps it across a reopen; blobs come back as bytes", async () => {
@@ -115,6 +117,19 @@ describe("SqliteDatabase", () => {
     release();
     await writing;
     expect(await db.all("SELECT key FROM settings")).toEqual([{ key: "x" }]);
+  });
+
+  it("reuses prepared statements without reading from an old snapshot", async () => {
+    // The same SQL text each time, so the same cached statement on the reader connection.
+    for (let i = 0; i < 5; i++) {
+      await db.write((tx) => tx.run("INSERT INTO settings (key, value) VALUES (?, ?)", [`s${i}`, String(i)]));
+      const rows = await db.all<{ key: string }>("SELECT key FROM settings ORDER BY key");
+      expect(rows.map((r) => r.key)).toEqual(Array.from({ length: i + 1 }, (_, j) => `s${j}`));
+      expect(await db.get<{ n: number }>("SELECT count(*) AS n FROM settings")).toEqual({ n: i + 1 });
+    }
+    // A statement that does not prepare is not cached as if it did.
+    await expect(db.get("SELECT nope FROM settings")).rejects.toThrow(/no such column/);
+    await expect(db.get("SELECT nope FROM settings")).rejects.toThrow(/no such column/);
   });
 
   it("refuses statements issued after their write ended", async () => {

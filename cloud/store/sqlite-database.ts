@@ -3,14 +3,17 @@
 // - The writer connection runs every change through one queue (DESIGN §6). node-sqlite3
 //   shares a connection between all callers, so two requests' transactions would otherwise
 //   interleave on it. Queued writes that arrive together share one transaction and one commit
-//   (group commit), each inside its own SAVEPOINT, so one failing request rolls back only its
-//   own changes, and durability costs one fsync per batch instead of one per request.
+//   (group commit): durability costs one fsync per batch instead of one per request. When one
+//   write of a group fails, the group is rolled back and each write runs again alone, so a
+//   failing request never takes the others' changes with it.
 // - The reader connection serves `get`/`all`. Under WAL it sees only committed transactions,
 //   never the writer's transaction in progress.
 //
 // `synchronous` is FULL by default: a commit is on disk before its promise settles, even
 // across a power cut. NORMAL is faster and still crash-safe for the process, but the last
 // commits can be lost to a power cut; the registrar reports which one it runs with.
+import { existsSync } from "node:fs";
+import { chmod } from "node:fs/promises";
 import sqlite3 from "sqlite3";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import {
@@ -44,8 +47,18 @@ function bind(params: readonly SqlValue[] | undefined): unknown[] {
   );
 }
 
-/** Promise wrappers over one node-sqlite3 connection. */
+/** Prepared statements kept per connection (each distinct SQL text, most recently used last). */
+const MAX_CACHED_STATEMENTS = 256;
+
+/**
+ * Promise wrappers over one node-sqlite3 connection. Every call crosses to libuv's thread pool
+ * and back, and a one-shot `Database#get` takes three such trips (prepare, step, finalize), so
+ * statements are prepared once and reused: one trip per call. A reused statement is always
+ * stepped to its end (`all`, never a half-read `get`), so it holds no read transaction open.
+ */
 class Connection implements SqlRunner {
+  readonly #statements = new Map<string, Promise<sqlite3.Statement>>();
+
   constructor(readonly raw: sqlite3.Database) {}
 
   static open(path: string, mode: number): Promise<Connection> {
@@ -56,26 +69,48 @@ class Connection implements SqlRunner {
     });
   }
 
-  run(sql: string, params?: readonly SqlValue[]): Promise<RunResult> {
+  #statement(sql: string): Promise<sqlite3.Statement> {
+    const cached = this.#statements.get(sql);
+    if (cached) {
+      this.#statements.delete(sql);
+      this.#statements.set(sql, cached);
+      return cached;
+    }
+    const prepared = new Promise<sqlite3.Statement>((resolve, reject) => {
+      const statement = this.raw.prepare(sql, (err) => (err ? reject(err) : resolve(statement)));
+    });
+    prepared.catch(() => this.#statements.delete(sql));
+    this.#statements.set(sql, prepared);
+    if (this.#statements.size > MAX_CACHED_STATEMENTS) {
+      const [oldest, evicted] = this.#statements.entries().next().value as [
+        string,
+        Promise<sqlite3.Statement>,
+      ];
+      this.#statements.delete(oldest);
+      // Finalize runs after the statement's queued calls.
+      evicted.then((st) => st.finalize()).catch(() => undefined);
+    }
+    return prepared;
+  }
+
+  async run(sql: string, params?: readonly SqlValue[]): Promise<RunResult> {
+    const st = await this.#statement(sql);
     return new Promise((resolve, reject) => {
-      this.raw.run(sql, bind(params), function (this: sqlite3.RunResult, err: Error | null) {
+      st.run(bind(params), function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
         else resolve({ changes: this.changes, lastId: this.lastID });
       });
     });
   }
 
-  get<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
-    return new Promise((resolve, reject) => {
-      this.raw.get(sql, bind(params), (err: Error | null, row: T | undefined) =>
-        err ? reject(err) : resolve(row),
-      );
-    });
+  async get<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
   }
 
-  all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+  async all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    const st = await this.#statement(sql);
     return new Promise((resolve, reject) => {
-      this.raw.all(sql, bind(params), (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
+      st.all(bind(params), (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
     });
   }
 
@@ -83,7 +118,13 @@ class Connection implements SqlRunner {
     return new Promise((resolve, reject) => this.raw.exec(sql, (err) => (err ? reject(err) : resolve())));
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    const statements = [...this.#statements.values()];
+    this.#statements.clear();
+    for (const p of statements) {
+      const st = await p.catch(() => undefined);
+      if (st) await new Promise<void>((done) => st.finalize(() => done()));
+    }
     return new Promise((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
   }
 }
@@ -150,8 +191,12 @@ export class SqliteDatabase implements SqlDatabase {
     const synchronous = options.synchronous ?? "full";
     let writer: Connection;
     try {
+      const isNew = !existsSync(path);
       const mode = sqlite3.OPEN_READWRITE | (options.mustExist ? 0 : sqlite3.OPEN_CREATE);
       writer = await Connection.open(path, mode);
+      // Token hashes, device evidence and the audit log: readable by the registrar's user only.
+      // sqlite gives the -wal and -shm files the database file's mode.
+      if (isNew) await chmod(path, 0o600);
     } catch (e) {
       throw new StoreError(
         "STORE_OPEN",
@@ -275,40 +320,45 @@ export class SqliteDatabase implements SqlDatabase {
     job.resolve(result);
   }
 
+  /**
+   * Runs a group of writes in one transaction, without a savepoint each (every statement is a
+   * trip to the thread pool). If one of them throws, the whole group is rolled back and each
+   * write runs again alone, so the failure is its own and the others commit as if it had not
+   * happened.
+   */
   async #runGroup(batch: Job[]): Promise<void> {
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const values: unknown[] = [];
     try {
       await this.#writer.exec("BEGIN IMMEDIATE");
     } catch (e) {
       for (const job of batch) job.reject(ioError("start a write transaction", e));
       return;
     }
-    try {
-      for (const job of batch) {
-        const { runner, end } = scopedRunner(this.#writer);
-        await this.#writer.exec("SAVEPOINT job");
-        try {
-          const value = await job.fn(runner);
-          end();
-          await this.#writer.exec("RELEASE job");
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          end();
-          await this.#writer.exec("ROLLBACK TO job; RELEASE job");
-          outcomes.push({ ok: false, error });
-        }
+    let failed = false;
+    for (const job of batch) {
+      const { runner, end } = scopedRunner(this.#writer);
+      try {
+        values.push(await job.fn(runner));
+      } catch {
+        failed = true;
+      } finally {
+        end();
       }
+      if (failed) break;
+    }
+    if (failed) {
+      await this.#writer.exec("ROLLBACK").catch(() => undefined);
+      for (const job of batch) await this.#runAlone(job);
+      return;
+    }
+    try {
       await this.#writer.exec("COMMIT");
     } catch (e) {
       await this.#writer.exec("ROLLBACK").catch(() => undefined);
       for (const job of batch) job.reject(ioError("commit", e));
       return;
     }
-    batch.forEach((job, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) job.resolve(o.value);
-      else job.reject(o.error);
-    });
+    for (const [i, job] of batch.entries()) job.resolve(values[i]);
   }
 }
 
