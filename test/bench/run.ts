@@ -71,14 +71,18 @@ const opts = options();
 const started = performance.now();
 const rows: BenchRow[] = [];
 let failed = false;
+const benchmarks: { file: string; bench: Benchmark }[] = [];
 for (const file of await benchmarkFiles()) {
   const mod = (await import(pathToFileURL(join(HERE, file)).href)) as { benchmark?: Benchmark };
-  const bench = mod.benchmark;
-  if (!bench) {
+  if (mod.benchmark) benchmarks.push({ file, bench: mod.benchmark });
+  else {
     process.stderr.write(`bench: ${file} exports no 'benchmark'; skipped\n`);
     failed = true;
-    continue;
   }
+}
+if (opts.only && !benchmarks.some(({ bench }) => bench.name === opts.only))
+  usage(`--only "${opts.only}" names no benchmark; the benchmarks are ${benchmarks.map((b) => b.bench.name).join(", ")}`);
+for (const { file, bench } of benchmarks) {
   if (opts.only && bench.name !== opts.only) continue;
   process.stderr.write(`${bench.name} (${file}), scale ${opts.scale}\n`);
   const t0 = performance.now();

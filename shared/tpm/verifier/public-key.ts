@@ -103,8 +103,23 @@ function eccKey(pub: EccPublic): KeyObject {
   }
 }
 
+/**
+ * KeyObjects already made, by public area: importing a key costs node:crypto ~0.1–0.2 ms, and a
+ * registration needs the EK's twice (its SPKI hash, then MakeCredential) from the same decoded
+ * public area. Public areas are never changed once decoded.
+ */
+const keyObjects = new WeakMap<TpmtPublic, KeyObject>();
+
 /** The public key of an RSA or ECC public area as a node:crypto KeyObject. */
 export function publicAreaToKeyObject(pub: TpmtPublic): KeyObject {
+  const known = keyObjects.get(pub);
+  if (known) return known;
+  const key = importKey(pub);
+  keyObjects.set(pub, key);
+  return key;
+}
+
+function importKey(pub: TpmtPublic): KeyObject {
   if (pub.type === TPM_ALG.RSA) return rsaKey(pub);
   if (pub.type === TPM_ALG.ECC) return eccKey(pub);
   throw new UnsupportedAlgorithmError(
