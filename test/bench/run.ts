@@ -81,7 +81,9 @@ for (const file of await benchmarkFiles()) {
   }
 }
 if (opts.only && !benchmarks.some(({ bench }) => bench.name === opts.only))
-  usage(`--only "${opts.only}" names no benchmark; the benchmarks are ${benchmarks.map((b) => b.bench.name).join(", ")}`);
+  usage(
+    `--only "${opts.only}" names no benchmark; the benchmarks are ${benchmarks.map((b) => b.bench.name).join(", ")}`,
+  );
 for (const { file, bench } of benchmarks) {
   if (opts.only && bench.name !== opts.only) continue;
   process.stderr.write(`${bench.name} (${file}), scale ${opts.scale}\n`);
