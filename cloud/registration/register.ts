@@ -3,7 +3,7 @@
 // credential challenge. Everything the step changes is one write transaction.
 import { appendAudit } from "../audit/audit-log.js";
 import type { Registrar } from "../registrar/registrar.js";
-import { getAgent, insertAgent, reregisterAgent } from "../store/agents.js";
+import { getAgent, saveRegistration } from "../store/agents.js";
 import { type ChallengeKind, insertChallenge, supersedeChallenges } from "../store/challenges.js";
 import { DeviceStateError, deviceByEk, setDeviceState } from "../store/devices.js";
 import {
@@ -102,10 +102,8 @@ async function register(
         );
       count = existing.regcount + 1;
       await supersedeChallenges(tx, agentId, now);
-      await reregisterAgent(tx, record, count, now);
-    } else {
-      await insertAgent(tx, record, now);
     }
+    await saveRegistration(tx, record, count, now);
     await insertChallenge(tx, prepared.record);
     if (admission.deviceId !== null) {
       try {

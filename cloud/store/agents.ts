@@ -79,43 +79,26 @@ export async function activeAgentIds(db: SqlReader): Promise<string[]> {
   return rows.map((r) => r.agent_id);
 }
 
-/** Records a first registration (regcount 1, inactive). */
-export async function insertAgent(tx: SqlRunner, a: AgentRegistration, nowSeconds: number): Promise<void> {
-  await tx.run(
-    `INSERT INTO agents (agent_id, device_id, ek_pub_sha256, ek_tpm, ekcert, aik_tpm, ak_name, mtls_cert, ip, port,
-       registered_at, active, regcount)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)`,
-    [
-      a.agentId,
-      a.deviceId,
-      Buffer.from(a.ekPubSha256, "hex"),
-      a.ekTpm,
-      a.ekcert,
-      a.aikTpm,
-      a.akName,
-      a.mtlsCert,
-      a.ip,
-      a.port,
-      nowSeconds,
-    ],
-  );
-}
-
 /**
- * Records the same agent registering again: its new details and `regcount`, inactive until it
- * answers its new challenge.
+ * Records a registration: a new agent, or the same agent registering again (its new details
+ * and `regcount`), inactive until it answers its new challenge.
  */
-export async function reregisterAgent(
+export async function saveRegistration(
   tx: SqlRunner,
   a: AgentRegistration,
   regcount: number,
   nowSeconds: number,
 ): Promise<void> {
   await tx.run(
-    `UPDATE agents SET device_id = ?, ek_pub_sha256 = ?, ek_tpm = ?, ekcert = ?, aik_tpm = ?, ak_name = ?,
-       mtls_cert = ?, ip = ?, port = ?, registered_at = ?, active = 0, activated_at = NULL, regcount = ?
-     WHERE agent_id = ?`,
+    `INSERT INTO agents (agent_id, device_id, ek_pub_sha256, ek_tpm, ekcert, aik_tpm, ak_name, mtls_cert, ip, port,
+       registered_at, active, activated_at, regcount)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)
+     ON CONFLICT (agent_id) DO UPDATE SET device_id = excluded.device_id, ek_pub_sha256 = excluded.ek_pub_sha256,
+       ek_tpm = excluded.ek_tpm, ekcert = excluded.ekcert, aik_tpm = excluded.aik_tpm, ak_name = excluded.ak_name,
+       mtls_cert = excluded.mtls_cert, ip = excluded.ip, port = excluded.port, registered_at = excluded.registered_at,
+       active = 0, activated_at = NULL, regcount = excluded.regcount`,
     [
+      a.agentId,
       a.deviceId,
       Buffer.from(a.ekPubSha256, "hex"),
       a.ekTpm,
@@ -127,7 +110,6 @@ export async function reregisterAgent(
       a.port,
       nowSeconds,
       regcount,
-      a.agentId,
     ],
   );
 }

@@ -128,39 +128,10 @@ export class DeviceStateError extends Error {
   readonly code = "DEVICE_STATE";
 }
 
-/** Inserts a device with its EKs and a "pre-registered" event. Returns its id. */
+/** Inserts a device with its EKs and a "pre-registered" (or `state`) event. Returns its id. */
 export async function insertDevice(tx: SqlRunner, d: NewDevice, now = Date.now()): Promise<number> {
-  const t = seconds(now);
-  const state = d.state ?? "pre-registered";
-  const { lastId } = await tx.run(
-    `INSERT INTO devices (serial, hw_uuid, model, source, station, bundle_digest, captured_at,
-       tpm_manufacturer, tpm_vendor, tpm_fw, manifest, comment, state, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      d.serial,
-      d.hwUuid,
-      d.model,
-      d.source,
-      d.station,
-      d.bundleDigest,
-      d.capturedAt,
-      d.tpm.manufacturer,
-      d.tpm.vendor,
-      d.tpm.fw,
-      d.manifest,
-      d.comment,
-      state,
-      t,
-      t,
-    ],
-  );
-  for (const ek of d.eks)
-    await tx.run(
-      "INSERT INTO device_eks (ek_pub_sha256, device_id, alg, template, ek_pub, cert, cert_nv) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      [hexToBlob(ek.ekPubSha256), lastId, ek.alg, ek.template, ek.ekPub, ek.cert, ek.certNv],
-    );
-  await addDeviceEvent(tx, lastId, state, { source: d.source, station: d.station }, now);
-  return lastId;
+  const [id] = await insertDevicesBulk(tx, [d], now);
+  return id!;
 }
 
 export async function addDeviceEvent(
@@ -361,13 +332,11 @@ export async function restoreDevice(tx: SqlRunner, deviceId: number, now = Date.
 /** Rows per multi-row INSERT: 200 devices × 15 columns stays far below sqlite's 32,766 parameters. */
 export const BULK_ROWS = 200;
 
-type BulkValue = import("./sql.js").SqlValue;
-
 async function insertRows(
   tx: SqlRunner,
   head: string,
   columns: number,
-  rows: readonly (readonly BulkValue[])[],
+  rows: readonly (readonly SqlValue[])[],
 ): Promise<void> {
   const one = `(${new Array(columns).fill("?").join(", ")})`;
   for (let i = 0; i < rows.length; i += BULK_ROWS) {
