@@ -58,6 +58,38 @@ export async function appendAudit(tx: SqlRunner, entry: AuditEntry, now = Date.n
   );
 }
 
+/** An audit entry as listed: its detail parsed, its hash in hex. */
+export interface ListedAuditEntry {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  subject: string | null;
+  detail: Record<string, unknown>;
+  hash: string;
+}
+
+/** The newest entries first (`limit` of them), before entry `before` when given. */
+export async function listAudit(
+  db: SqlDatabase,
+  options: { limit: number; before?: number },
+): Promise<ListedAuditEntry[]> {
+  const rows = await db.all<AuditRow>(
+    `SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log
+      ${options.before === undefined ? "" : "WHERE seq < ?"} ORDER BY seq DESC LIMIT ?`,
+    options.before === undefined ? [options.limit] : [options.before, options.limit],
+  );
+  return rows.map((r) => ({
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+    hash: Buffer.from(r.hash).toString("hex"),
+  }));
+}
+
 export type AuditVerifyResult =
   | { ok: true; entries: number; head: string }
   | { ok: false; entries: number; seq: number; reason: string };

@@ -148,6 +148,16 @@ describe("registrar CLI", () => {
     const verdict = JSON.parse(ok.stdout) as { ok: boolean; entries: number };
     expect(verdict).toMatchObject({ ok: true });
     expect(verdict.entries).toBeGreaterThanOrEqual(3); // token.create, station.add, station.retire
+    const listed = JSON.parse((await registrar("audit", "list", "--db", db, "--json")).stdout) as {
+      action: string;
+      actor: string;
+    }[];
+    expect(listed.map((e) => e.action).slice(0, 3)).toEqual([
+      "station.retire",
+      "station.add",
+      "token.create",
+    ]);
+    expect(listed[0]?.actor).toMatch(/^cli/);
     await rawExec(
       db,
       "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'someone' WHERE seq = 2",

@@ -1,6 +1,6 @@
 // /api/v1/audit: read the audit log (newest first, paged) and verify its hash chain.
 import { Hono } from "hono";
-import { verifyAuditLog } from "../../audit/audit-log.js";
+import { listAudit, verifyAuditLog } from "../../audit/audit-log.js";
 import type { Registrar } from "../../registrar/registrar.js";
 import { type AdminVariables, requireScope } from "../auth.js";
 import { ApiError, ok } from "../envelope.js";
@@ -14,25 +14,11 @@ export function auditRoutes(registrar: Registrar): Hono<{ Variables: AdminVariab
     const limit = c.req.query("limit") ?? "100";
     if ((before !== undefined && !/^\d{1,15}$/.test(before)) || !/^\d{1,4}$/.test(limit))
       throw new ApiError(400, "QUERY_INVALID", "before must be an entry number and limit at most 9999");
-    const rows = await registrar.db.all<{
-      seq: number;
-      at: number;
-      actor: string;
-      action: string;
-      subject: string | null;
-      detail: string;
-      hash: Uint8Array;
-    }>(
-      `SELECT seq, at, actor, action, subject, detail, hash FROM audit_log ${before ? "WHERE seq < ?" : ""} ORDER BY seq DESC LIMIT ?`,
-      before ? [Number(before), Number(limit)] : [Number(limit)],
-    );
-    return ok(c, {
-      entries: rows.map((r) => ({
-        ...r,
-        detail: JSON.parse(r.detail),
-        hash: Buffer.from(r.hash).toString("hex"),
-      })),
+    const entries = await listAudit(registrar.db, {
+      limit: Number(limit),
+      ...(before === undefined ? {} : { before: Number(before) }),
     });
+    return ok(c, { entries });
   });
 
   app.get("/audit/verify", read, async (c) => ok(c, await verifyAuditLog(registrar.db)));

@@ -1,6 +1,6 @@
 // `registrar audit verify | list [--limit N]`.
 import { EXIT, type ExitStatus, type Io, UsageError } from "../../../shared/cli/args.js";
-import { verifyAuditLog } from "../../audit/audit-log.js";
+import { listAudit, verifyAuditLog } from "../../audit/audit-log.js";
 import { DB_OPTIONS, withRegistrar } from "../database.js";
 import { AUDIT_HELP } from "../help.js";
 import { argsWith, isoTime, runSubcommand } from "../subcommands.js";
@@ -26,22 +26,12 @@ export function auditCommand(argv: readonly string[], io: Io): Promise<ExitStatu
       if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
         throw new UsageError("--limit must be an integer from 1 to 100000", "audit list");
       return withRegistrar(values.db, "audit list", async (registrar) => {
-        const rows = await registrar.db.all<{
-          seq: number;
-          at: number;
-          actor: string;
-          action: string;
-          subject: string | null;
-          detail: string;
-        }>("SELECT seq, at, actor, action, subject, detail FROM audit_log ORDER BY seq DESC LIMIT ?", [
-          limit,
-        ]);
-        if (values.json)
-          io.out(`${JSON.stringify(rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) })))}\n`);
+        const entries = await listAudit(registrar.db, { limit });
+        if (values.json) io.out(`${JSON.stringify(entries)}\n`);
         else
-          for (const r of rows.reverse())
+          for (const e of entries.reverse())
             io.out(
-              `${String(r.seq).padStart(6)}  ${isoTime(r.at)}  ${r.actor.padEnd(18)} ${r.action.padEnd(24)} ${r.subject ?? ""}  ${r.detail}\n`,
+              `${String(e.seq).padStart(6)}  ${isoTime(e.at)}  ${e.actor.padEnd(18)} ${e.action.padEnd(24)} ${e.subject ?? ""}  ${JSON.stringify(e.detail)}\n`,
             );
         return EXIT.ok;
       });
