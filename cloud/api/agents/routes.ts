@@ -6,7 +6,8 @@
 //   GET    /v{ver}/agents                       admin: active agent ids
 //   GET    /v{ver}/agents/{agent_id}            admin: the agent, once active (404 before)
 //   DELETE /v{ver}/agents/{agent_id}            admin
-// Routes parse and validate, call cloud/registration, and map its result; the rules live there.
+// Routes parse and validate and call cloud/registration, where the rules live; its refusals
+// (RegistrationError) become 400/403/404 answers in the app's error handler (domain-errors.ts).
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { type Context, Hono } from "hono";
 import type { Registrar } from "../../registrar/registrar.js";
@@ -23,7 +24,6 @@ import { type AdminVariables, requireScope } from "../auth.js";
 import { ApiError, errorBody, ok } from "../envelope.js";
 import { RateLimiter } from "../rate-limit.js";
 import { CURRENT_API_VERSION, checkApiVersion, SUPPORTED_API_VERSIONS } from "./api-version.js";
-import { toApiError } from "./errors.js";
 import { readActivationBody, readRegistrationBody } from "./request-body.js";
 
 const AGENTS = "/:ver{v[^/]*}/agents";
@@ -37,15 +37,6 @@ function sourceAddress(c: Context): string {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {
     return "unknown";
-  }
-}
-
-/** Runs `fn`, turning registration refusals into API errors. */
-async function service<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw toApiError(e);
   }
 }
 
@@ -83,21 +74,22 @@ export function agentRoutes(registrar: Registrar): Hono {
   };
 
   app.post(AGENT, agentFacing, async (c) => {
-    const agentId = await service(async () => checkAgentId(c.req.param("agentId") ?? ""));
+    const agentId = checkAgentId(c.req.param("agentId") ?? "");
     const request = await readRegistrationBody(c, agentId, registrar.config.maxJsonBytes);
-    const parsed = await service(async () => parseRegistration(request));
+    const parsed = parseRegistration(request);
     const limited = overLimit(c, byEk, "ek", parsed.ekPubSha256);
     if (limited) return limited;
-    const begun = await service(() =>
-      beginRegistration(registrar, parsed, { kind: "online", actor: `agent:${sourceAddress(c)}` }),
-    );
+    const begun = await beginRegistration(registrar, parsed, {
+      kind: "online",
+      actor: `agent:${sourceAddress(c)}`,
+    });
     return ok(c, { blob: b64(begun.blob) });
   });
 
   const activate = async (c: Context) => {
-    const agentId = await service(async () => checkAgentId(c.req.param("agentId") ?? ""));
+    const agentId = checkAgentId(c.req.param("agentId") ?? "");
     const tag = await readActivationBody(c, registrar.config.maxJsonBytes);
-    await service(() => completeActivation(registrar, agentId, tag, { actor: `agent:${sourceAddress(c)}` }));
+    await completeActivation(registrar, agentId, tag, { actor: `agent:${sourceAddress(c)}` });
     return ok(c, {});
   };
   app.put(`${AGENT}/activate`, agentFacing, activate);
@@ -115,7 +107,7 @@ export function agentRoutes(registrar: Registrar): Hono {
   app.get(`${AGENTS}/`, versioned, admin("devices:read"), list);
 
   app.get(AGENT, versioned, admin("devices:read"), async (c) => {
-    const agent = await service(() => showActiveAgent(registrar, c.req.param("agentId")));
+    const agent = await showActiveAgent(registrar, c.req.param("agentId"));
     return ok(c, {
       aik_tpm: b64(agent.aikTpm),
       ek_tpm: b64(agent.ekTpm),
@@ -129,7 +121,7 @@ export function agentRoutes(registrar: Registrar): Hono {
   });
 
   app.delete(AGENT, versioned, admin("devices:revoke"), async (c) => {
-    await service(() => removeAgent(registrar, c.req.param("agentId"), c.get("actor")));
+    await removeAgent(registrar, c.req.param("agentId"), c.get("actor"));
     return ok(c, {});
   });
 
