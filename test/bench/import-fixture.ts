@@ -6,7 +6,7 @@
 //
 // Signing 300,000 certificates takes minutes, so a fixture is kept in node_modules/.cache and
 // reused by later runs (its keys are the bench's own, never a secret of the product).
-import { generateKeyPair, type KeyObject, randomBytes } from "node:crypto";
+import { generateKeyPair, randomBytes } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -18,7 +18,8 @@ import { privateKeyPem, publicKeyPem, sodiumEd25519KeyPair } from "../../shared/
 import { encodeManifestPayload } from "../../shared/formats/manifest.js";
 import { EK_TEMPLATES } from "../../shared/tpm/ek/templates.js";
 import type { EccPublic } from "../../shared/tpm/structures/public.js";
-import { encodePublicArea, keyObjectToPublicFields } from "../../shared/tpm/verifier/index.js";
+import { encodePublicArea } from "../../shared/tpm/verifier/index.js";
+import { p256Key } from "../harness/p256-key.js";
 import {
   caCertificate,
   certificate,
@@ -29,7 +30,6 @@ import {
   type SignatureScheme,
   serialBytes,
   signTbs,
-  spkiOf,
 } from "./ek-cert-der.js";
 
 const generate = promisify(generateKeyPair);
@@ -120,10 +120,9 @@ export async function importFixture(
   const salt = randomBytes(8);
   const l2 = EK_TEMPLATES["L-2"].public as EccPublic;
   const one = async (i: number): Promise<Buffer> => {
-    const { publicKey } = await generate("ec", { namedCurve: "P-256" });
-    const fields = keyObjectToPublicFields(publicKey as KeyObject);
-    const pub = encodePublicArea({ ...l2, unique: (fields as { unique: EccPublic["unique"] }).unique });
-    const spki = spkiOf(publicKey);
+    // createECDH, not generateKeyPair: see test/harness/p256-key.ts (a Node 20 deadlock).
+    const { spki, unique } = p256Key();
+    const pub = encodePublicArea({ ...l2, unique });
     const tbs = leafTbs(template, serialBytes(i + 2, salt), spki);
     const cert = certificate(tbs, scheme, await signTbs(scheme, tbs, caKeys.privateKey));
     const serial = `BENCH-${String(i).padStart(7, "0")}`;

@@ -31,6 +31,7 @@ export {
   type SimEk,
   type SimTpm,
 } from "./manufacture.js";
+export { type P256Key, p256Key } from "./p256-key.js";
 export { type CaKeyAlg, createTestPki, type TestCa, type TestPki } from "./pki.js";
 export { startTestRegistrar, type TestRegistrar, type TestRegistrarOptions } from "./registrar.js";
 export { KEEP_ENV, keepRunFiles, RUN_DIR_ENV, runDir } from "./run-dir.js";

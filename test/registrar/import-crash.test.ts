@@ -3,7 +3,6 @@
 // whole afterwards. The bundle holds 20,000 distinct software P-256 EKs, each with a
 // certificate from the test PKI's vendor B root (re-signed templates: import-fixtures.ts).
 import { type ChildProcess, spawn } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +10,7 @@ import { addCa } from "../../cloud/store/cas.js";
 import { SqliteDatabase } from "../../cloud/store/sqlite-database.js";
 import { addStation } from "../../cloud/store/stations.js";
 import { loadCaDir } from "../../shared/ekcert/store.js";
-import { createTestPki, runDir, runToExit, type TestPki } from "../harness/index.js";
+import { createTestPki, p256Key, runDir, runToExit, type TestPki } from "../harness/index.js";
 import { keepRunFiles } from "../harness/run-dir.js";
 import {
   eccEkPub,
@@ -59,12 +58,12 @@ beforeAll(async () => {
   const manifests: Uint8Array[] = [];
   const capturedAt = Math.floor(Date.now() / 1000);
   for (let i = 0; i < DEVICES; i++) {
-    const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const spki = new Uint8Array(publicKey.export({ type: "spki", format: "der" }));
+    const key = p256Key();
+    const spki = key.spki;
     const ek = {
       alg: "ecc-p256" as const,
       template: "L-2" as const,
-      pub: eccEkPub(publicKey),
+      pub: eccEkPub(key),
       ek_pub_sha256: sha256hex(spki),
       cert: issue(spki),
       cert_nv: 0x01c0000a,

@@ -6,14 +6,7 @@
 // @peculiar/x509) or, for volume, from fastEkCerts: a certificate issued by issueEkCert is the
 // template, and each new one is that template with the EK's key and a fresh serial put in
 // place and the TBS re-signed with the CA's key by node:crypto (a few tens of µs each).
-import {
-  createHash,
-  createPrivateKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-  sign,
-} from "node:crypto";
+import { createHash, createPrivateKey, type KeyObject, randomBytes, sign } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parseCertificate } from "../../shared/ekcert/certificate.js";
 import { readTlv } from "../../shared/ekcert/der.js";
@@ -28,7 +21,7 @@ import {
 import { TPM_ALG } from "../../shared/tpm/constants.js";
 import { encodePublicArea } from "../../shared/tpm/verifier/public-area.js";
 import { keyObjectToPublicFields } from "../../shared/tpm/verifier/public-key.js";
-import { issueEkCert, type TestCa } from "../harness/index.js";
+import { issueEkCert, type P256Key, p256Key, type TestCa } from "../harness/index.js";
 
 export interface TestStation {
   name: string;
@@ -53,8 +46,11 @@ export async function makeStation(dir: string, name: string): Promise<TestStatio
 export const sha256hex = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
 /** The TPM2B_PUBLIC of an ECC P-256 EK (template L-2 shape) around a software key. */
-export function eccEkPub(publicKey: KeyObject): Uint8Array {
-  const f = keyObjectToPublicFields(publicKey);
+export function eccEkPub(key: KeyObject | P256Key): Uint8Array {
+  const f =
+    "unique" in key
+      ? { type: TPM_ALG.ECC, curveID: 0x0003, unique: key.unique }
+      : keyObjectToPublicFields(key);
   if (f.type !== TPM_ALG.ECC) throw new Error("expected an ECC key");
   return encodePublicArea({
     type: TPM_ALG.ECC,
@@ -78,15 +74,15 @@ export interface SoftwareEk {
 
 /** A fresh P-256 EK with a certificate from `issuer` (null: no certificate). */
 export async function softwareEk(issuer: TestCa | null): Promise<SoftwareEk> {
-  const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const spki = new Uint8Array(publicKey.export({ type: "spki", format: "der" }));
+  const key = p256Key();
+  const spki = key.spki;
   const cert = issuer ? await issueEkCert({ issuer, ekPublicKey: spki }) : null;
   return {
     spki,
     ek: {
       alg: "ecc-p256",
       template: "L-2",
-      pub: eccEkPub(publicKey),
+      pub: eccEkPub(key),
       ek_pub_sha256: sha256hex(spki),
       cert,
       cert_nv: cert ? 0x01c0000a : null,

@@ -11,14 +11,7 @@
 //   hmacKey     KDFa(nameAlg, seed, "INTEGRITY", empty, empty, digest bits)          (§24.5)
 //   outerHMAC   HMAC_nameAlg(hmacKey, encIdentity ‖ AK name)                           (§24.5)
 // credentialBlob = TPMS_ID_OBJECT { integrityHMAC = outerHMAC, encIdentity }.
-import {
-  constants,
-  createCipheriv,
-  diffieHellman,
-  generateKeyPairSync,
-  publicEncrypt,
-  randomBytes,
-} from "node:crypto";
+import { constants, createCipheriv, createECDH, publicEncrypt, randomBytes } from "node:crypto";
 import { marshal } from "../codec/codec.js";
 import { TPM_ALG, TPMA_OBJECT } from "../constants.js";
 import { TPM2B_DIGEST } from "../structures/basic.js";
@@ -28,7 +21,7 @@ import { algLabel, TpmVerifierError } from "./errors.js";
 import { digestSize, hmac, nodeHashName } from "./hash.js";
 import { kdfa, kdfe } from "./kdf.js";
 import { NameError, parseName } from "./name.js";
-import { eccCurve, keyObjectToPublicFields, PublicKeyError, publicAreaToKeyObject } from "./public-key.js";
+import { eccCurve, publicAreaToKeyObject } from "./public-key.js";
 
 export type MakeCredentialErrorCode =
   | "MAKECREDENTIAL_EK_UNSUITABLE"
@@ -105,18 +98,35 @@ function rsaSeed(ek: RsaPublic): { seed: Uint8Array; secret: Uint8Array } {
   return { seed, secret: new Uint8Array(secret) };
 }
 
-/** ECC EK: one-pass ECDH with an ephemeral key, seed from KDFe (Part 1 Annex C.6). */
+/** OpenSSL's names of the curves, for createECDH. */
+const ECDH_CURVES: Readonly<Record<string, string>> = {
+  "P-256": "prime256v1",
+  "P-384": "secp384r1",
+  "P-521": "secp521r1",
+};
+
+/**
+ * ECC EK: one-pass ECDH with an ephemeral key, seed from KDFe (Part 1 Annex C.6). The
+ * ephemeral key is an ECDH object, not a generated KeyObject: Node 20 can deadlock when a
+ * garbage collection during a generated key's JWK export finalizes that key's generation job
+ * (both take the key's mutex); seen in this project's tests, and it would hang the registrar.
+ */
 function eccSeed(ek: EccPublic): { seed: Uint8Array; secret: Uint8Array } {
   const curve = eccCurve(ek.parameters.curveID);
-  const ekKey = publicAreaToKeyObject(ek);
-  const ephemeral = generateKeyPairSync("ec", { namedCurve: curve.jwk });
-  const z = new Uint8Array(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: ekKey }));
-  const point = keyObjectToPublicFields(ephemeral.publicKey);
-  if (point.type !== TPM_ALG.ECC)
-    throw new PublicKeyError("the ephemeral key node:crypto made is not an EC key");
+  publicAreaToKeyObject(ek); // refuses a point that is not on the curve, with a PublicKeyError
+  const ecdh = createECDH(ECDH_CURVES[curve.jwk]!);
+  ecdh.generateKeys();
+  const pad = (b: Uint8Array) => Buffer.concat([Buffer.alloc(Math.max(0, curve.size - b.length)), b]);
+  const ekPoint = Buffer.concat([Buffer.of(0x04), pad(ek.unique.x), pad(ek.unique.y)]);
+  const z = new Uint8Array(ecdh.computeSecret(ekPoint));
+  const ephemeral = ecdh.getPublicKey(); // 04 ‖ X ‖ Y, each the curve's size
+  const unique = {
+    x: new Uint8Array(ephemeral.subarray(1, 1 + curve.size)),
+    y: new Uint8Array(ephemeral.subarray(1 + curve.size)),
+  };
   const bits = digestSize(ek.nameAlg, "EK nameAlg") * 8;
-  const seed = kdfe(ek.nameAlg, z, "IDENTITY", point.unique.x, ek.unique.x, bits);
-  return { seed, secret: marshal(TPMS_ECC_POINT, point.unique) };
+  const seed = kdfe(ek.nameAlg, z, "IDENTITY", unique.x, ek.unique.x, bits);
+  return { seed, secret: marshal(TPMS_ECC_POINT, unique) };
 }
 
 /**
