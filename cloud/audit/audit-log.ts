@@ -39,7 +39,12 @@ function entryHash(r: Omit<AuditRow, "hash">): Uint8Array {
 }
 
 /** Appends one entry inside the caller's write transaction (so it commits with the change). */
-export async function appendAudit(tx: SqlRunner, entry: AuditEntry, now = Date.now()): Promise<void> {
+export function appendAudit(tx: SqlRunner, entry: AuditEntry, now = Date.now()): Promise<void> {
+  // Exclusive: two writes of one group appending at once would both chain to the same entry.
+  return tx.exclusive(() => appendAfterLast(tx, entry, now));
+}
+
+async function appendAfterLast(tx: SqlRunner, entry: AuditEntry, now: number): Promise<void> {
   const last = await tx.get<{ seq: number; hash: Uint8Array }>(
     "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
   );

@@ -5,8 +5,8 @@
 // pre-registration.
 import { appendAudit } from "../audit/audit-log.js";
 import type { Registrar } from "../registrar/registrar.js";
-import { activateAgent, getAgent } from "../store/agents.js";
-import { endChallenge } from "../store/challenges.js";
+import { activateAgent, agentKeys, agentWithLatestChallenge } from "../store/agents.js";
+import { endChallenge, getChallenge } from "../store/challenges.js";
 import { DeviceStateError, setDeviceState } from "../store/devices.js";
 import { normalizeAuthTag } from "./auth-tag.js";
 import { checkAnswer } from "./challenge.js";
@@ -48,8 +48,13 @@ export async function completeActivation(
     ): Promise<
       { ok: true; value: Activation } | { ok: false; error: RegistrationError; reason?: string }
     > => {
-      const agent = await getAgent(tx, agentId);
-      if (!agent)
+      const found =
+        options.session === undefined
+          ? await agentWithLatestChallenge(tx, agentId, "online")
+          : await agentKeys(tx, agentId).then(
+              async (agent) => agent && { agent, challenge: await getChallenge(tx, options.session!) },
+            );
+      if (!found)
         return {
           ok: false,
           error: new RegistrationError(
@@ -61,7 +66,8 @@ export async function completeActivation(
       const audit = (action: string, detail: Record<string, unknown>) =>
         appendAudit(tx, { actor, action, subject: agentId, detail }, clock);
 
-      const check = await checkAnswer(tx, registrar, agent, tag, options.session);
+      const { agent, challenge } = found;
+      const check = await checkAnswer(tx, registrar, agent, tag, challenge, options.session);
       if (!check.ok) {
         await audit("agent.activate.failed", {
           reason: check.failure,
@@ -100,6 +106,7 @@ export async function completeActivation(
       await activateAgent(tx, agentId, now);
       return { ok: true, value: { agentId, deviceId: agent.deviceId, session: check.challenge.session } };
     },
+    { key: agentId },
   );
   if (!outcome.ok) {
     registrar.metrics.registrations.inc({ step: "activate", outcome: outcome.error.code });

@@ -7,14 +7,12 @@
 import { randomBytes } from "node:crypto";
 import { encodeCredentialBlob, makeCredential } from "../../shared/tpm/verifier/index.js";
 import type { Registrar } from "../registrar/registrar.js";
-import type { Agent } from "../store/agents.js";
+import type { AgentKeys } from "../store/agents.js";
 import {
   type Challenge,
   type ChallengeKind,
   type ChallengeOutcome,
   endChallenge,
-  getChallenge,
-  latestChallenge,
   type NewChallenge,
 } from "../store/challenges.js";
 import type { SqlRunner } from "../store/sql.js";
@@ -87,21 +85,21 @@ const USED: Record<ChallengeOutcome, string> = {
 };
 
 /**
- * Checks an answer inside the caller's write transaction. A wrong, late or stale answer ends the
- * session it names here (the caller commits that too: a failed answer still uses up its
- * session); a right one leaves the session open for the caller to end once it has acted on it.
- * `tag` is normalised lowercase hex.
+ * Checks an answer to `challenge` (the session named by an offline answer, or the agent's newest
+ * online one; undefined when there is none) inside the caller's write transaction. A wrong,
+ * late or stale answer ends the session here (the caller commits that too: a failed answer
+ * still uses up its session); a right one leaves the session open for the caller to end once
+ * it has acted on it. `tag` is normalised lowercase hex.
  */
 export async function checkAnswer(
   tx: SqlRunner,
   registrar: Registrar,
-  agent: Agent,
+  agent: AgentKeys,
   tag: string,
+  challenge: Challenge | undefined,
   session: string | undefined,
 ): Promise<AnswerCheck> {
   const id = agent.agentId;
-  const challenge =
-    session !== undefined ? await getChallenge(tx, session) : await latestChallenge(tx, id, "online");
   if (challenge === undefined || challenge.agentId !== id)
     return {
       ok: false,

@@ -3,7 +3,7 @@
 // credential challenge. Everything the step changes is one write transaction.
 import { appendAudit } from "../audit/audit-log.js";
 import type { Registrar } from "../registrar/registrar.js";
-import { getAgent, saveRegistration } from "../store/agents.js";
+import { agentKeys, saveRegistration } from "../store/agents.js";
 import { type ChallengeKind, insertChallenge, supersedeChallenges } from "../store/challenges.js";
 import { DeviceStateError, deviceByEk, setDeviceState } from "../store/devices.js";
 import {
@@ -65,7 +65,7 @@ async function register(
   options: BeginOptions,
 ): Promise<BegunRegistration> {
   const { agentId } = parsed.request;
-  const device = await deviceByEk(registrar.db, parsed.ekPubSha256);
+  const device = await deviceByEk(registrar.db, parsed.ekPubSha256, { manifest: false });
   const admission = await checkAdmission(registrar, parsed, device);
   const prepared = prepareChallenge(registrar, parsed, options.kind);
   const now = registrar.nowSeconds();
@@ -84,59 +84,62 @@ async function register(
   };
 
   // Few statements: this transaction is on the path of every registration.
-  const regcount = await registrar.db.write(async (tx) => {
-    const existing = await getAgent(tx, agentId);
-    let count = 1;
-    if (existing) {
-      const changed: string[] = [];
-      if (existing.ekPubSha256 !== parsed.ekPubSha256)
-        changed.push(`EK ${existing.ekPubSha256.slice(0, 16)}… → ${parsed.ekPubSha256.slice(0, 16)}…`);
-      if (!Buffer.from(existing.akName).equals(Buffer.from(parsed.akName)))
-        changed.push(
-          `AK ${Buffer.from(existing.akName).toString("hex").slice(0, 20)}… → ${Buffer.from(parsed.akName).toString("hex").slice(0, 20)}…`,
-        );
-      if (changed.length > 0)
-        throw refused(
-          "AGENT_KEYS_CHANGED",
-          `agent ${agentId} is already registered with other keys (${changed.join(", ")}); an agent id keeps its EK and AK: delete the agent (DELETE /v2.x/agents/${agentId}, admin) if the board really changed`,
-        );
-      count = existing.regcount + 1;
-      await supersedeChallenges(tx, agentId, now);
-    }
-    await saveRegistration(tx, record, count, now);
-    await insertChallenge(tx, prepared.record);
-    if (admission.deviceId !== null) {
-      try {
-        await setDeviceState(
+  const regcount = await registrar.db.write(
+    async (tx) => {
+      const existing = await agentKeys(tx, agentId);
+      let count = 1;
+      if (existing) {
+        const changed: string[] = [];
+        if (existing.ekPubSha256 !== parsed.ekPubSha256)
+          changed.push(`EK ${existing.ekPubSha256.slice(0, 16)}… → ${parsed.ekPubSha256.slice(0, 16)}…`);
+        if (!Buffer.from(existing.akName).equals(Buffer.from(parsed.akName)))
+          changed.push(
+            `AK ${Buffer.from(existing.akName).toString("hex").slice(0, 20)}… → ${Buffer.from(parsed.akName).toString("hex").slice(0, 20)}…`,
+          );
+        if (changed.length > 0)
+          throw refused(
+            "AGENT_KEYS_CHANGED",
+            `agent ${agentId} is already registered with other keys (${changed.join(", ")}); an agent id keeps its EK and AK: delete the agent (DELETE /v2.x/agents/${agentId}, admin) if the board really changed`,
+          );
+        count = existing.regcount + 1;
+        await supersedeChallenges(tx, agentId, now);
+      }
+      await saveRegistration(tx, record, count, now);
+      await insertChallenge(tx, prepared.record);
+      if (admission.deviceId !== null) {
+        try {
+          await setDeviceState(
+            tx,
+            admission.deviceId,
+            "registered",
+            { agent_id: agentId, regcount: count, kind: options.kind },
+            registrar.clock(),
+          );
+        } catch (e) {
+          // Revoked between the policy check and this transaction (the UPDATE changed nothing).
+          if (e instanceof DeviceStateError)
+            throw refused(
+              "DEVICE_REVOKED",
+              `device ${admission.deviceId} was revoked while its agent registered`,
+            );
+          throw e;
+        }
+      } else {
+        await appendAudit(
           tx,
-          admission.deviceId,
-          "registered",
-          { agent_id: agentId, regcount: count, kind: options.kind },
+          {
+            actor: options.actor ?? "agent",
+            action: "agent.register.unlisted",
+            subject: agentId,
+            detail: { ek_pub_sha256: parsed.ekPubSha256, note: "admitted without a pre-registration" },
+          },
           registrar.clock(),
         );
-      } catch (e) {
-        // Revoked between the policy check and this transaction (the UPDATE changed nothing).
-        if (e instanceof DeviceStateError)
-          throw refused(
-            "DEVICE_REVOKED",
-            `device ${admission.deviceId} was revoked while its agent registered`,
-          );
-        throw e;
       }
-    } else {
-      await appendAudit(
-        tx,
-        {
-          actor: options.actor ?? "agent",
-          action: "agent.register.unlisted",
-          subject: agentId,
-          detail: { ek_pub_sha256: parsed.ekPubSha256, note: "admitted without a pre-registration" },
-        },
-        registrar.clock(),
-      );
-    }
-    return count;
-  });
+      return count;
+    },
+    { key: agentId },
+  );
 
   return {
     blob: prepared.blob,

@@ -1,7 +1,9 @@
 // Agents that registered through the keylime-compatible API (DESIGN §6), keylime's registrar
 // table: one row per agent_id, with the EK and AK it registered with. `active` is set once the
 // agent has answered its credential challenge, and reset by a re-registration.
+import { type Challenge, type ChallengeKind, type ChallengeRow, toChallenge } from "./challenges.js";
 import type { SqlReader, SqlRunner } from "./sql.js";
+import { hexField } from "./statement-batcher.js";
 
 export interface Agent {
   agentId: string;
@@ -66,9 +68,84 @@ function toAgent(r: AgentRow): Agent {
   };
 }
 
+// The statements of the registration path are set-based (SqlRunner.batch): the registrations
+// of one group commit share them.
+
 export async function getAgent(db: SqlReader, agentId: string): Promise<Agent | undefined> {
-  const r = await db.get<AgentRow>("SELECT * FROM agents WHERE agent_id = ?", [agentId]);
+  const [r] = await db.batch<AgentRow>(
+    "SELECT j.value ->> '_i' AS _i, a.* FROM json_each(?1) j JOIN agents a ON a.agent_id = j.value ->> 'id'",
+    { id: agentId },
+  );
   return r && toAgent(r);
+}
+
+/** What the registration path needs of a registered agent: who it is, not its evidence. */
+export type AgentKeys = Pick<Agent, "agentId" | "deviceId" | "ekPubSha256" | "akName" | "regcount">;
+
+const AGENT_KEYS = "a.agent_id, a.device_id, a.ek_pub_sha256, a.ak_name, a.regcount";
+
+interface AgentKeysRow {
+  agent_id: string;
+  device_id: number | null;
+  ek_pub_sha256: Uint8Array;
+  ak_name: Uint8Array;
+  regcount: number;
+}
+
+const toAgentKeys = (r: AgentKeysRow): AgentKeys => ({
+  agentId: r.agent_id,
+  deviceId: r.device_id,
+  ekPubSha256: Buffer.from(r.ek_pub_sha256).toString("hex"),
+  akName: bytes(r.ak_name),
+  regcount: r.regcount,
+});
+
+/** The agent's identity (no public areas or certificate: a registration only compares keys). */
+export async function agentKeys(db: SqlReader, agentId: string): Promise<AgentKeys | undefined> {
+  const [r] = await db.batch<AgentKeysRow>(
+    `SELECT j.value ->> '_i' AS _i, ${AGENT_KEYS} FROM json_each(?1) j JOIN agents a ON a.agent_id = j.value ->> 'id'`,
+    { id: agentId },
+  );
+  return r && toAgentKeys(r);
+}
+
+/**
+ * The agent's identity with its newest challenge of `kind` (undefined when it has none): the
+ * one query an online answer (keylime PUT) needs before it is checked.
+ */
+export async function agentWithLatestChallenge(
+  db: SqlReader,
+  agentId: string,
+  kind: ChallengeKind,
+): Promise<{ agent: AgentKeys; challenge: Challenge | undefined } | undefined> {
+  const [r] = await db.batch<
+    AgentKeysRow & { [K in keyof ChallengeRow as `c_${K}`]: ChallengeRow[K] | null }
+  >(
+    `SELECT j.value ->> '_i' AS _i, ${AGENT_KEYS}, c.session AS c_session, c.agent_id AS c_agent_id, c.kind AS c_kind,
+            c.tag_sha256 AS c_tag_sha256, c.ak_name AS c_ak_name, c.created_at AS c_created_at,
+            c.expires_at AS c_expires_at, c.used_at AS c_used_at, c.outcome AS c_outcome
+       FROM json_each(?1) j JOIN agents a ON a.agent_id = j.value ->> 'id'
+       LEFT JOIN challenges c ON c.rowid = (
+         SELECT rowid FROM challenges WHERE agent_id = a.agent_id AND kind = j.value ->> 'kind'
+          ORDER BY created_at DESC, rowid DESC LIMIT 1)`,
+    { id: agentId, kind },
+  );
+  if (r === undefined) return undefined;
+  const challenge =
+    r.c_session === null
+      ? undefined
+      : toChallenge({
+          session: r.c_session,
+          agent_id: r.c_agent_id!,
+          kind: r.c_kind!,
+          tag_sha256: r.c_tag_sha256!,
+          ak_name: r.c_ak_name!,
+          created_at: r.c_created_at!,
+          expires_at: r.c_expires_at!,
+          used_at: r.c_used_at,
+          outcome: r.c_outcome,
+        });
+  return { agent: toAgentKeys(r), challenge };
 }
 
 /** The ids of the agents that completed activation, sorted. */
@@ -89,38 +166,43 @@ export async function saveRegistration(
   regcount: number,
   nowSeconds: number,
 ): Promise<void> {
-  await tx.run(
+  // WHERE true: sqlite needs it to tell ON CONFLICT from a join constraint after SELECT … FROM.
+  await tx.batch(
     `INSERT INTO agents (agent_id, device_id, ek_pub_sha256, ek_tpm, ekcert, aik_tpm, ak_name, mtls_cert, ip, port,
        registered_at, active, activated_at, regcount)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)
+     SELECT r ->> 'id', r ->> 'device', unhex(r ->> 'ek'), unhex(r ->> 'ekTpm'), unhex(r ->> 'ekcert'),
+       unhex(r ->> 'aikTpm'), unhex(r ->> 'akName'), r ->> 'mtls', r ->> 'ip', r ->> 'port', r ->> 'now', 0, NULL,
+       r ->> 'regcount'
+     FROM (SELECT value AS r FROM json_each(?1)) WHERE true
      ON CONFLICT (agent_id) DO UPDATE SET device_id = excluded.device_id, ek_pub_sha256 = excluded.ek_pub_sha256,
        ek_tpm = excluded.ek_tpm, ekcert = excluded.ekcert, aik_tpm = excluded.aik_tpm, ak_name = excluded.ak_name,
        mtls_cert = excluded.mtls_cert, ip = excluded.ip, port = excluded.port, registered_at = excluded.registered_at,
        active = 0, activated_at = NULL, regcount = excluded.regcount`,
-    [
-      a.agentId,
-      a.deviceId,
-      Buffer.from(a.ekPubSha256, "hex"),
-      a.ekTpm,
-      a.ekcert,
-      a.aikTpm,
-      a.akName,
-      a.mtlsCert,
-      a.ip,
-      a.port,
-      nowSeconds,
+    {
+      id: a.agentId,
+      device: a.deviceId,
+      ek: a.ekPubSha256,
+      ekTpm: hexField(a.ekTpm),
+      ekcert: hexField(a.ekcert),
+      aikTpm: hexField(a.aikTpm),
+      akName: hexField(a.akName),
+      mtls: a.mtlsCert,
+      ip: a.ip,
+      port: a.port,
+      now: nowSeconds,
       regcount,
-    ],
+    },
   );
 }
 
 /** Marks the agent active. Returns false when there is no such agent. */
 export async function activateAgent(tx: SqlRunner, agentId: string, nowSeconds: number): Promise<boolean> {
-  const r = await tx.run("UPDATE agents SET active = 1, activated_at = ? WHERE agent_id = ?", [
-    nowSeconds,
-    agentId,
-  ]);
-  return r.changes > 0;
+  const updated = await tx.batch<{ agent_id: string }>(
+    `UPDATE agents SET active = 1, activated_at = j.value ->> 'now' FROM json_each(?1) j
+      WHERE agents.agent_id = j.value ->> 'id' RETURNING agent_id`,
+    { id: agentId, now: nowSeconds },
+  );
+  return updated.some((r) => r.agent_id === agentId);
 }
 
 /** Removes the agent (keylime's DELETE). Returns false when there was none. */

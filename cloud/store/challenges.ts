@@ -1,7 +1,11 @@
 // Credential activation challenges (DESIGN §5, §6), online and offline. Only the SHA-256 of
 // the expected auth_tag is stored, never the challenge itself. A session is used at most once:
 // `used_at` is set by whatever ends it (activation, a wrong tag, expiry, a newer registration).
+//
+// The statements of the registration path are set-based (SqlRunner.batch): the registrations
+// of one group commit share them.
 import type { SqlReader, SqlRunner } from "./sql.js";
+import { hexField } from "./statement-batcher.js";
 
 export type ChallengeKind = "online" | "offline";
 
@@ -21,7 +25,7 @@ export interface Challenge {
   outcome: ChallengeOutcome | null;
 }
 
-interface ChallengeRow {
+export interface ChallengeRow {
   session: string;
   agent_id: string;
   kind: ChallengeKind;
@@ -33,7 +37,7 @@ interface ChallengeRow {
   outcome: ChallengeOutcome | null;
 }
 
-function toChallenge(r: ChallengeRow): Challenge {
+export function toChallenge(r: ChallengeRow): Challenge {
   return {
     session: r.session,
     agentId: r.agent_id,
@@ -50,28 +54,25 @@ function toChallenge(r: ChallengeRow): Challenge {
 export type NewChallenge = Omit<Challenge, "usedAt" | "outcome">;
 
 export async function insertChallenge(tx: SqlRunner, c: NewChallenge): Promise<void> {
-  await tx.run(
+  await tx.batch(
     `INSERT INTO challenges (session, agent_id, kind, tag_sha256, ak_name, created_at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    [c.session, c.agentId, c.kind, c.tagSha256, c.akName, c.createdAt, c.expiresAt],
+     SELECT r ->> 'session', r ->> 'agent', r ->> 'kind', unhex(r ->> 'tag'), unhex(r ->> 'akName'), r ->> 'created',
+       r ->> 'expires'
+     FROM (SELECT value AS r FROM json_each(?1))`,
+    {
+      session: c.session,
+      agent: c.agentId,
+      kind: c.kind,
+      tag: hexField(c.tagSha256),
+      akName: hexField(c.akName),
+      created: c.createdAt,
+      expires: c.expiresAt,
+    },
   );
 }
 
 export async function getChallenge(db: SqlReader, session: string): Promise<Challenge | undefined> {
   const r = await db.get<ChallengeRow>("SELECT * FROM challenges WHERE session = ?", [session]);
-  return r && toChallenge(r);
-}
-
-/** The agent's newest challenge of this kind, used or not. */
-export async function latestChallenge(
-  db: SqlReader,
-  agentId: string,
-  kind: ChallengeKind,
-): Promise<Challenge | undefined> {
-  const r = await db.get<ChallengeRow>(
-    "SELECT * FROM challenges WHERE agent_id = ? AND kind = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
-    [agentId, kind],
-  );
   return r && toChallenge(r);
 }
 
@@ -94,11 +95,12 @@ export async function endChallenge(
   outcome: ChallengeOutcome,
   nowSeconds: number,
 ): Promise<boolean> {
-  const r = await tx.run(
-    "UPDATE challenges SET used_at = ?, outcome = ? WHERE session = ? AND used_at IS NULL",
-    [nowSeconds, outcome, session],
+  const ended = await tx.batch<{ session: string }>(
+    `UPDATE challenges SET used_at = j.value ->> 'now', outcome = j.value ->> 'outcome' FROM json_each(?1) j
+      WHERE challenges.session = j.value ->> 'session' AND used_at IS NULL RETURNING session`,
+    { session, outcome, now: nowSeconds },
   );
-  return r.changes > 0;
+  return ended.some((r) => r.session === session);
 }
 
 /** Ends every open session of the agent (a new registration supersedes them). */
@@ -107,11 +109,12 @@ export async function supersedeChallenges(
   agentId: string,
   nowSeconds: number,
 ): Promise<number> {
-  const r = await tx.run(
-    "UPDATE challenges SET used_at = ?, outcome = 'superseded' WHERE agent_id = ? AND used_at IS NULL",
-    [nowSeconds, agentId],
+  const ended = await tx.batch<{ agent_id: string }>(
+    `UPDATE challenges SET used_at = j.value ->> 'now', outcome = 'superseded' FROM json_each(?1) j
+      WHERE challenges.agent_id = j.value ->> 'agent' AND used_at IS NULL RETURNING agent_id`,
+    { agent: agentId, now: nowSeconds },
   );
-  return r.changes;
+  return ended.filter((r) => r.agent_id === agentId).length;
 }
 
 /** Removes every challenge of the agent (when the agent is deleted). */

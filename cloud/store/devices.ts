@@ -141,12 +141,12 @@ export async function addDeviceEvent(
   detail: Record<string, unknown> | null,
   now = Date.now(),
 ): Promise<void> {
-  await tx.run("INSERT INTO device_events (device_id, at, event, detail) VALUES (?, ?, ?, ?)", [
-    deviceId,
-    seconds(now),
-    event,
-    detail === null ? null : JSON.stringify(detail),
-  ]);
+  // Set-based (SqlRunner.batch): the registrations of one group commit share it.
+  await tx.batch(
+    `INSERT INTO device_events (device_id, at, event, detail)
+     SELECT r ->> 'device', r ->> 'at', r ->> 'event', r ->> 'detail' FROM (SELECT value AS r FROM json_each(?1))`,
+    { device: deviceId, at: seconds(now), event, detail: detail === null ? null : JSON.stringify(detail) },
+  );
 }
 
 export async function deviceEks(db: SqlReader, deviceId: number): Promise<DeviceEk[]> {
@@ -165,15 +165,25 @@ type DeviceEkRow = DeviceRow & {
   ek_cert_nv: number | null;
 };
 
+/** A device's columns, but its manifest (the signed evidence: a few KB that listings and the admission policy do not read). */
+const DEVICE_WITHOUT_MANIFEST = `d.id, d.serial, d.hw_uuid, d.model, d.source, d.station, d.bundle_digest, d.captured_at,
+  d.tpm_manufacturer, d.tpm_vendor, d.tpm_fw, NULL AS manifest, d.comment, d.state, d.state_before_revoke,
+  d.revoked_reason, d.created_at, d.updated_at`;
+const EK_COLUMNS = `e.ek_pub_sha256 AS ek_hash, e.alg AS ek_alg, e.template AS ek_template, e.ek_pub AS ek_pub,
+  e.cert AS ek_cert, e.cert_nv AS ek_cert_nv`;
+const DEVICE_WITH_EKS = `d.*, ${EK_COLUMNS}`;
+
 /** One query for a device and all its EKs: every query is a trip to sqlite's thread. */
 async function deviceWithEks(db: SqlReader, where: string, param: SqlValue): Promise<Device | undefined> {
   const rows = await db.all<DeviceEkRow>(
-    `SELECT d.*, e.ek_pub_sha256 AS ek_hash, e.alg AS ek_alg, e.template AS ek_template, e.ek_pub AS ek_pub,
-            e.cert AS ek_cert, e.cert_nv AS ek_cert_nv
-       FROM devices d LEFT JOIN device_eks e ON e.device_id = d.id
+    `SELECT ${DEVICE_WITH_EKS} FROM devices d LEFT JOIN device_eks e ON e.device_id = d.id
       WHERE ${where} ORDER BY e.rowid`,
     [param],
   );
+  return assembleDevice(rows);
+}
+
+function assembleDevice(rows: DeviceEkRow[]): Device | undefined {
   const first = rows[0];
   if (!first) return undefined;
   const eks = rows
@@ -196,13 +206,26 @@ export async function getDevice(db: SqlReader, id: number): Promise<Device | und
   return deviceWithEks(db, "d.id = ?", id);
 }
 
-/** The device one EK belongs to, by the EK's hex `ek_pub_sha256`. */
-export async function deviceByEk(db: SqlReader, ekPubSha256: string): Promise<Device | undefined> {
-  return deviceWithEks(
-    db,
-    "d.id = (SELECT device_id FROM device_eks WHERE ek_pub_sha256 = ?)",
-    hexToBlob(ekPubSha256),
+/**
+ * The device one EK belongs to, by the EK's hex `ek_pub_sha256`. With `manifest: false` its
+ * `manifest` (the signed evidence, a few KB the admission policy does not read) is left null.
+ */
+export async function deviceByEk(
+  db: SqlReader,
+  ekPubSha256: string,
+  options: { manifest?: boolean } = {},
+): Promise<Device | undefined> {
+  // Set-based (SqlRunner.batch): the registrations arriving together share one query.
+  const columns = options.manifest === false ? `${DEVICE_WITHOUT_MANIFEST}, ${EK_COLUMNS}` : DEVICE_WITH_EKS;
+  const rows = await db.batch<DeviceEkRow>(
+    `SELECT j.value ->> '_i' AS _i, ${columns} FROM json_each(?1) j
+       JOIN device_eks k ON k.ek_pub_sha256 = unhex(j.value ->> 'ek')
+       JOIN devices d ON d.id = k.device_id
+       LEFT JOIN device_eks e ON e.device_id = d.id
+      ORDER BY e.rowid`,
+    { ek: ekPubSha256 },
   );
+  return assembleDevice(rows);
 }
 
 /**
@@ -256,9 +279,8 @@ export async function findDevices(db: SqlReader, q: DeviceQuery = {}): Promise<D
   if (q.capturedSince !== undefined) where.push("captured_at >= ?") && params.push(q.capturedSince);
   if (q.serial) where.push("serial = ?") && params.push(q.serial);
   if (q.afterId !== undefined) where.push("id > ?") && params.push(q.afterId);
-  const sql = `SELECT id, serial, hw_uuid, model, source, station, bundle_digest, captured_at, tpm_manufacturer,
-      tpm_vendor, tpm_fw, NULL AS manifest, comment, state, state_before_revoke, revoked_reason, created_at, updated_at
-    FROM devices ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ?`;
+  const sql = `SELECT ${DEVICE_WITHOUT_MANIFEST}
+    FROM devices d ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ?`;
   params.push(Math.min(q.limit ?? 1000, 100_000));
   const rows = await db.all<DeviceRow>(sql, params);
   return Promise.all(rows.map(async (r) => toDevice(r, await deviceEks(db, r.id))));
@@ -284,12 +306,14 @@ export async function setDeviceState(
   detail: Record<string, unknown> | null = null,
   now = Date.now(),
 ): Promise<void> {
-  const r = await tx.run("UPDATE devices SET state = ?, updated_at = ? WHERE id = ? AND state != 'revoked'", [
-    state,
-    seconds(now),
-    deviceId,
-  ]);
-  if (r.changes === 0) throw new DeviceStateError(`device ${deviceId} is revoked or does not exist`);
+  // Set-based (SqlRunner.batch): the registrations of one group commit share it.
+  const updated = await tx.batch<{ id: number }>(
+    `UPDATE devices SET state = j.value ->> 'state', updated_at = j.value ->> 'at' FROM json_each(?1) j
+      WHERE devices.id = j.value ->> 'id' AND devices.state != 'revoked' RETURNING id`,
+    { id: deviceId, state, at: seconds(now) },
+  );
+  if (!updated.some((r) => r.id === deviceId))
+    throw new DeviceStateError(`device ${deviceId} is revoked or does not exist`);
   await addDeviceEvent(tx, deviceId, state, detail, now);
 }
 

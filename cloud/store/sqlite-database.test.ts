@@ -95,6 +95,82 @@ describe("SqliteDatabase", () => {
     expect(keys).not.toContain("k3");
   });
 
+  it("runs keyed writes interleaved, sharing each batch statement, and still isolates a failure", async () => {
+    const insert = "INSERT INTO settings (key, value) SELECT value ->> 'k', value ->> 'v' FROM json_each(?1)";
+    const read = `SELECT j.value ->> '_i' AS _i, s.value, json_array_length(?1) AS callers
+                    FROM json_each(?1) j JOIN settings s ON s.key = j.value ->> 'k'`;
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        db.write(
+          async (tx) => {
+            await tx.batch(insert, { k: `k${i}`, v: `v${i}` });
+            const [own] = await tx.batch<{ value: string; callers: number }>(read, { k: `k${i}` });
+            if (i === 7) throw new Error("job 7 fails");
+            return own;
+          },
+          { key: `agent-${i}` },
+        ),
+      ),
+    );
+    expect(results[7]).toMatchObject({ status: "rejected", reason: new Error("job 7 fails") });
+    const values = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(values.map((v) => v?.value)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `v${i}`).filter((v) => v !== "v7"),
+    );
+    // Before the failure rolled the group back, its writes shared their statements.
+    const rows = await db.all<{ key: string }>("SELECT key FROM settings WHERE key LIKE 'k%'");
+    expect(rows).toHaveLength(39);
+    const shared = await db.write(
+      async (tx) => (await tx.batch<{ callers: number }>("SELECT json_array_length(?1) AS callers", {}))[0]!,
+      { key: "x" },
+    );
+    expect(shared.callers).toBe(1);
+  });
+
+  it("shares one statement among the keyed writes of a group", async () => {
+    const counts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        db.write(
+          async (tx) =>
+            (await tx.batch<{ callers: number }>("SELECT json_array_length(?1) AS callers", { i }))[0]!
+              .callers,
+          { key: `agent-${i}` },
+        ),
+      ),
+    );
+    expect(Math.max(...counts)).toBeGreaterThan(1);
+  });
+
+  it("runs writes with the same key one after the other", async () => {
+    await db.write((tx) => tx.run("INSERT INTO settings (key, value) VALUES ('n', '0')"));
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        db.write(
+          async (tx) => {
+            const [r] = await tx.batch<{ value: string }>(
+              "SELECT j.value ->> '_i' AS _i, s.value FROM json_each(?1) j JOIN settings s ON s.key = j.value ->> 'k'",
+              { k: "n" },
+            );
+            await tx.run("UPDATE settings SET value = ? WHERE key = 'n'", [String(Number(r!.value) + 1)]);
+          },
+          { key: "same-agent" },
+        ),
+      ),
+    );
+    expect(await db.get("SELECT value FROM settings WHERE key = 'n'")).toEqual({ value: "20" });
+  });
+
+  it("shares reads issued together through batch, each caller getting its own rows", async () => {
+    await db.write((tx) => tx.run("INSERT INTO settings (key, value) VALUES ('a', '1'), ('b', '2')"));
+    const sql = `SELECT j.value ->> '_i' AS _i, s.value, json_array_length(?1) AS callers
+                   FROM json_each(?1) j JOIN settings s ON s.key = j.value ->> 'k'`;
+    const [a, b, none] = await Promise.all(
+      ["a", "b", "zzz"].map((k) => db.batch<{ value: string; callers: number }>(sql, { k })),
+    );
+    expect([a, b, none].map((rows) => rows?.map((r) => r.value))).toEqual([["1"], ["2"], []]);
+    expect(a![0]!.callers).toBe(3);
+  });
+
   it("does not show a write in progress to readers", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {
@@ -187,6 +263,24 @@ describe("audit log", () => {
       seq: 2,
       reason: expect.stringMatching(/changed/),
     });
+  });
+
+  it("keeps one chain when interleaved writes of a group append at once", async () => {
+    let runs = 0;
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        db.write(
+          (tx) => {
+            runs++;
+            return appendAudit(tx, { actor: "agent", action: "agent.register.unlisted", subject: `a${i}` });
+          },
+          { key: `a${i}` },
+        ),
+      ),
+    );
+    expect(await verifyAuditLog(db)).toMatchObject({ ok: true, entries: 30 });
+    // Each ran once: no two appends chained to the same entry, which would have failed the group.
+    expect(runs).toBe(30);
   });
 
   it("finds a removed entry", async () => {

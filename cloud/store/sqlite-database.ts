@@ -5,7 +5,9 @@
 //   interleave on it. Queued writes that arrive together share one transaction and one commit
 //   (group commit): durability costs one fsync per batch instead of one per request. When one
 //   write of a group fails, the group is rolled back and each write runs again alone, so a
-//   failing request never takes the others' changes with it.
+//   failing request never takes the others' changes with it. Writes with distinct keys (one
+//   agent each) run interleaved within their group, so their set-based statements (`batch`)
+//   are shared: a group of registrations costs about as many database round trips as one.
 // - The reader connection serves `get`/`all`. Under WAL it sees only committed transactions,
 //   never the writer's transaction in progress.
 //
@@ -17,6 +19,7 @@ import { chmod } from "node:fs/promises";
 import sqlite3 from "sqlite3";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import {
+  type BatchRow,
   type RunResult,
   type SqlDatabase,
   type SqlRunner,
@@ -24,6 +27,7 @@ import {
   StoreError,
   type WriteOptions,
 } from "./sql.js";
+import { StatementBatcher } from "./statement-batcher.js";
 
 export type Synchronous = "full" | "normal";
 
@@ -38,6 +42,12 @@ export interface OpenOptions {
 
 /** Most writes that share one commit. */
 const MAX_GROUP = 256;
+/**
+ * Keyed writes (registrations) wait up to this long for others to share their commit, unless
+ * GROUP_TARGET are already queued: a group's round trips cost the same for 3 writes as for 30.
+ */
+const GROUP_LINGER_MS = 2;
+const GROUP_TARGET = 32;
 const BUSY_TIMEOUT_MS = 10_000;
 
 function bind(params: readonly SqlValue[] | undefined): unknown[] {
@@ -56,7 +66,7 @@ const MAX_CACHED_STATEMENTS = 256;
  * statements are prepared once and reused: one trip per call. A reused statement is always
  * stepped to its end (`all`, never a half-read `get`), so it holds no read transaction open.
  */
-class Connection implements SqlRunner {
+class Connection {
   readonly #statements = new Map<string, Promise<sqlite3.Statement>>();
 
   constructor(readonly raw: sqlite3.Database) {}
@@ -132,12 +142,29 @@ class Connection implements SqlRunner {
 interface Job {
   fn: (tx: SqlRunner) => Promise<unknown>;
   alone: boolean;
+  key: string | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
+/** What the writes of one transaction share: its batched statements and its exclusive section. */
+class Transaction {
+  readonly batcher: StatementBatcher;
+  #exclusiveTail: Promise<unknown> = Promise.resolve();
+
+  constructor(conn: Connection) {
+    this.batcher = new StatementBatcher((sql, params) => conn.all(sql, params));
+  }
+
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#exclusiveTail.then(fn);
+    this.#exclusiveTail = run.catch(() => undefined);
+    return run;
+  }
+}
+
 /** The statements one queued write may use; refuses them once that write has finished. */
-function scopedRunner(conn: Connection): { runner: SqlRunner; end: () => void } {
+function scopedRunner(conn: Connection, tx: Transaction): { runner: SqlRunner; end: () => void } {
   let open = true;
   const check = () => {
     if (!open)
@@ -160,6 +187,14 @@ function scopedRunner(conn: Connection): { runner: SqlRunner; end: () => void } 
         check();
         return conn.all(sql, params);
       },
+      batch: async <T extends object>(sql: string, row: BatchRow) => {
+        check();
+        return tx.batcher.add<T>(sql, row);
+      },
+      exclusive: async (fn) => {
+        check();
+        return tx.exclusive(fn);
+      },
     },
     end: () => {
       open = false;
@@ -170,8 +205,11 @@ function scopedRunner(conn: Connection): { runner: SqlRunner; end: () => void } 
 export class SqliteDatabase implements SqlDatabase {
   readonly #writer: Connection;
   readonly #reader: Connection;
+  readonly #readBatcher: StatementBatcher;
   readonly #queue: Job[] = [];
   #draining = false;
+  /** Wakes a lingering drain once GROUP_TARGET writes are queued. */
+  #groupFilled: (() => void) | undefined;
   #closed = false;
   readonly synchronous: Synchronous;
 
@@ -183,6 +221,7 @@ export class SqliteDatabase implements SqlDatabase {
   ) {
     this.#writer = writer;
     this.#reader = reader;
+    this.#readBatcher = new StatementBatcher((sql, params) => reader.all(sql, params));
     this.synchronous = synchronous;
   }
 
@@ -244,15 +283,22 @@ export class SqliteDatabase implements SqlDatabase {
     return this.#reader.all<T>(sql, params);
   }
 
+  batch<T extends object>(sql: string, row: BatchRow): Promise<T[]> {
+    this.#checkOpen();
+    return this.#readBatcher.add<T>(sql, row);
+  }
+
   write<T>(fn: (tx: SqlRunner) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     this.#checkOpen();
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({
         fn,
         alone: options.alone ?? false,
+        key: options.key,
         resolve: resolve as (v: unknown) => void,
         reject,
       });
+      if (this.#queue.length >= GROUP_TARGET) this.#groupFilled?.();
       if (!this.#draining) void this.#drain();
     });
   }
@@ -274,6 +320,7 @@ export class SqliteDatabase implements SqlDatabase {
     this.#draining = true;
     try {
       while (this.#queue.length > 0) {
+        if (this.#queue[0]!.key !== undefined && this.#queue.length < GROUP_TARGET) await this.#linger();
         const batch = this.#takeBatch();
         if (batch.length === 1) await this.#runAlone(batch[0]!);
         else await this.#runGroup(batch);
@@ -281,6 +328,17 @@ export class SqliteDatabase implements SqlDatabase {
     } finally {
       this.#draining = false;
     }
+  }
+
+  #linger(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#groupFilled?.(), GROUP_LINGER_MS);
+      this.#groupFilled = () => {
+        clearTimeout(timer);
+        this.#groupFilled = undefined;
+        resolve();
+      };
+    });
   }
 
   #takeBatch(): Job[] {
@@ -292,7 +350,7 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async #runAlone(job: Job): Promise<void> {
-    const { runner, end } = scopedRunner(this.#writer);
+    const { runner, end } = scopedRunner(this.#writer, new Transaction(this.#writer));
     let result: unknown;
     try {
       await this.#writer.exec("BEGIN IMMEDIATE");
@@ -322,29 +380,36 @@ export class SqliteDatabase implements SqlDatabase {
 
   /**
    * Runs a group of writes in one transaction, without a savepoint each (every statement is a
-   * trip to the thread pool). If one of them throws, the whole group is rolled back and each
-   * write runs again alone, so the failure is its own and the others commit as if it had not
+   * trip to the thread pool). Keyed writes run interleaved, in stages of distinct keys; the
+   * others one at a time. If one of them throws, the whole group is rolled back and each write
+   * runs again alone, so the failure is its own and the others commit as if it had not
    * happened.
    */
   async #runGroup(batch: Job[]): Promise<void> {
-    const values: unknown[] = [];
+    const values = new Map<Job, unknown>();
     try {
       await this.#writer.exec("BEGIN IMMEDIATE");
     } catch (e) {
       for (const job of batch) job.reject(ioError("start a write transaction", e));
       return;
     }
+    const tx = new Transaction(this.#writer);
     let failed = false;
-    for (const job of batch) {
-      const { runner, end } = scopedRunner(this.#writer);
-      try {
-        values.push(await job.fn(runner));
-      } catch {
+    for (const stage of stages(batch)) {
+      const settled = await Promise.allSettled(
+        stage.map(async (job) => {
+          const { runner, end } = scopedRunner(this.#writer, tx);
+          try {
+            values.set(job, await job.fn(runner));
+          } finally {
+            end();
+          }
+        }),
+      );
+      if (settled.some((s) => s.status === "rejected")) {
         failed = true;
-      } finally {
-        end();
+        break;
       }
-      if (failed) break;
     }
     if (failed) {
       await this.#writer.exec("ROLLBACK").catch(() => undefined);
@@ -358,8 +423,30 @@ export class SqliteDatabase implements SqlDatabase {
       for (const job of batch) job.reject(ioError("commit", e));
       return;
     }
-    for (const [i, job] of batch.entries()) job.resolve(values[i]);
+    for (const job of batch) job.resolve(values.get(job));
   }
+}
+
+/** Splits a group into stages: runs of keyed writes with distinct keys, and unkeyed writes alone. */
+function stages(batch: Job[]): Job[][] {
+  const out: Job[][] = [];
+  let current: Job[] | undefined;
+  const keys = new Set<string>();
+  for (const job of batch) {
+    if (job.key === undefined) {
+      out.push([job]);
+      current = undefined;
+      continue;
+    }
+    if (current === undefined || keys.has(job.key)) {
+      current = [];
+      keys.clear();
+      out.push(current);
+    }
+    current.push(job);
+    keys.add(job.key);
+  }
+  return out;
 }
 
 function ioError(what: string, cause: unknown): StoreError {
