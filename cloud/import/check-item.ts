@@ -41,7 +41,9 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 export function checkItem(checker: DeviceChecker, station: string, item: CheckInput): CheckedItem {
   let p: ManifestPayload;
   try {
-    p = item.payload ?? readManifestUnverified(item.bytes).payload;
+    // Views, not copies, of the item's bytes: they are kept unchanged until the device is
+    // written (device-batch.ts inserts them), and the EK rows of an accepted device are views.
+    p = item.payload ?? readManifestUnverified(item.bytes, { byteStringViews: true }).payload;
   } catch (e) {
     return {
       index: item.index,

@@ -9,7 +9,8 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CaStore } from "../../shared/ekcert/store.js";
 import type { CheckedItem, CheckInput } from "./check-item.js";
-import type { CheckRequest, WorkerSetup } from "./check-worker.js";
+import { decodeResults, packBatch } from "./check-wire.js";
+import type { CheckRequest, CheckResponse, WorkerSetup } from "./check-worker.js";
 
 /** The worker's first code: tsx's loader when run from source, then check-worker. */
 const BOOTSTRAP = `const { workerData } = require("node:worker_threads");
@@ -25,6 +26,8 @@ const BOOTSTRAP = `const { workerData } = require("node:worker_threads");
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 };
 
 interface Pending {
+  /** The batch as the main thread holds it: the results' EK bytes are views of its manifests. */
+  items: readonly CheckInput[];
   resolve: (r: CheckedItem[]) => void;
   reject: (e: Error) => void;
 }
@@ -33,12 +36,18 @@ class PoolWorker {
   readonly pending = new Map<number, Pending>();
   failed: Error | undefined;
   constructor(readonly worker: Worker) {
-    worker.on("message", (m: { id: number; results?: CheckedItem[]; error?: string }) => {
+    worker.on("message", (m: CheckResponse) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.results) p.resolve(m.results);
-      else p.reject(new Error(`import check worker failed: ${m.error}`));
+      if (m.results === undefined) p.reject(new Error(`import check worker failed: ${m.error}`));
+      else {
+        try {
+          p.resolve(decodeResults(p.items, m.results));
+        } catch (e) {
+          p.reject(e as Error);
+        }
+      }
     });
     const fail = (e: Error) => {
       this.failed = e;
@@ -65,13 +74,10 @@ export class CheckPool {
     if (w.failed) return Promise.reject(w.failed);
     const id = this.#next++;
     return new Promise((resolve, reject) => {
-      w.pending.set(id, { resolve, reject });
-      const request: CheckRequest = {
-        id,
-        station,
-        items: items.map(({ index, bytes }) => ({ index, bytes })),
-      };
-      w.worker.postMessage(request);
+      w.pending.set(id, { items, resolve, reject });
+      const { batch, transfer } = packBatch(station, items);
+      const request: CheckRequest = { id, batch };
+      w.worker.postMessage(request, transfer);
     });
   }
 

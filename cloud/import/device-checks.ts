@@ -43,9 +43,11 @@ export class DeviceChecker {
     for (const ek of p.eks) {
       const label = `EK ${ek.template} (${ek.alg})`;
       let sha: string;
+      let spki: Uint8Array;
       try {
         const id = ekIdentity(ek.pub, `${label} pub`, ek.cert === null);
         sha = id.sha256;
+        spki = id.spki;
         const alg = algOf(id.area);
         if (alg !== ek.alg)
           return { ok: false, reason: `${label}: its pub is a ${alg ?? "unsupported"} key, not ${ek.alg}` };
@@ -65,7 +67,9 @@ export class DeviceChecker {
         } catch (e) {
           return { ok: false, reason: `${certLabel} could not be read: ${message(e)}` };
         }
-        const certKey = ekPubSha256(cert);
+        // A certificate whose SPKI is, byte for byte, the canonical SPKI of `pub` certifies
+        // that key; only another encoding needs hashing (ekPubSha256 canonicalizes it).
+        const certKey = Buffer.compare(cert.spki, spki) === 0 ? sha : ekPubSha256(cert);
         if (certKey !== sha)
           return {
             ok: false,

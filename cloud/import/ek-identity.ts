@@ -89,6 +89,8 @@ export function fastSpki(area: TpmtPublic): Uint8Array {
 
 export interface EkIdentity {
   area: TpmtPublic;
+  /** The canonical DER SPKI of the key. */
+  spki: Uint8Array;
   /** SHA-256 of the canonical SPKI, lowercase hex. */
   sha256: string;
 }
@@ -106,5 +108,5 @@ export function ekIdentity(pub: Uint8Array, what: string, validate: boolean): Ek
     if (checked !== sha256)
       throw new PublicKeyError(`${what}: the key's SubjectPublicKeyInfo is not in canonical form`);
   }
-  return { area, sha256 };
+  return { area, spki, sha256 };
 }

@@ -63,11 +63,19 @@ function isMap(v: CborValue): boolean {
   );
 }
 
-/** Parses a COSE_Sign1 of our profile without checking the signature. */
-export function parseSign1(bytes: Uint8Array, maxBytes?: number): ParsedSign1 {
+/**
+ * Parses a COSE_Sign1 of our profile without checking the signature. With `byteStringViews`
+ * (see DecodeOptions), the parts are views of `bytes`, which must then never change.
+ */
+export function parseSign1(
+  bytes: Uint8Array,
+  maxBytes?: number,
+  options: { byteStringViews?: boolean } = {},
+): ParsedSign1 {
   let item: CborValue;
   try {
     item = decodeCbor(bytes, {
+      byteStringViews: options.byteStringViews ?? false,
       allowTags: [COSE_SIGN1_TAG],
       ...(maxBytes === undefined ? {} : { maxBytes }),
     });

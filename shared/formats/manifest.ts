@@ -224,14 +224,26 @@ export function encodeManifestPayload(payload: ManifestPayload): Uint8Array {
   return out;
 }
 
+/** Decoding options: `byteStringViews` as in DecodeOptions (for bytes that never change). */
+export interface ManifestDecodeOptions {
+  byteStringViews?: boolean;
+}
+
 /**
  * Decodes a payload strictly. Throws a CborError subclass (not CBOR of the profile, over the
  * limits), FormatVersionError (unknown `v`) or ManifestInvalidError (wrong shape).
  */
-export function decodeManifestPayload(bytes: Uint8Array): ManifestPayload {
+export function decodeManifestPayload(
+  bytes: Uint8Array,
+  options: ManifestDecodeOptions = {},
+): ManifestPayload {
   let value: CborValue;
   try {
-    value = decodeCbor(bytes, { maxBytes: MANIFEST_LIMITS.maxPayloadBytes, maxDepth: 8 });
+    value = decodeCbor(bytes, {
+      maxBytes: MANIFEST_LIMITS.maxPayloadBytes,
+      maxDepth: 8,
+      byteStringViews: options.byteStringViews ?? false,
+    });
   } catch (e) {
     if (e instanceof CborError) e.message = `${WHAT} payload: ${e.message}`;
     throw e;
@@ -264,9 +276,14 @@ export function verifyManifest(bytes: Uint8Array, keyLookup: KeyLookup): Verifie
 
 /**
  * Decodes a manifest WITHOUT checking its signature (for listing, or spotting a TPM already
- * captured); anything that decides trust must use verifyManifest.
+ * captured, or a bundle item whose digest the signed header vouches for); anything else that
+ * decides trust must use verifyManifest. With `byteStringViews`, the payload's byte strings are
+ * views of `bytes` (no copies), which must then never change.
  */
-export function readManifestUnverified(bytes: Uint8Array): VerifiedManifest {
-  const { payload, kid } = parseSign1(bytes, MANIFEST_LIMITS.maxBytes);
-  return { payload: decodeManifestPayload(payload), kid };
+export function readManifestUnverified(
+  bytes: Uint8Array,
+  options: ManifestDecodeOptions = {},
+): VerifiedManifest {
+  const { payload, kid } = parseSign1(bytes, MANIFEST_LIMITS.maxBytes, options);
+  return { payload: decodeManifestPayload(payload, options), kid };
 }
