@@ -98,4 +98,35 @@ describe("npm run bench, on a tiny run", () => {
     }
     expect(registration.some((r) => r.metric.endsWith("p99 latency") && r.value > 0)).toBe(true);
   });
+
+  it("adds the edge agent rows: sizes, cold start against node -e 0, peak RSS, the registration split and the tpm2-tools ratio", () => {
+    const agent = json.rows.filter((r) => r.benchmark === "agent");
+    const row = (start: string) => {
+      const found = agent.find((r) => r.metric.startsWith(start));
+      expect(found, `a row starting "${start}"`).toBeDefined();
+      return found!;
+    };
+    expect(row("agent size, dist/edge-agent.mjs")).toMatchObject({ unit: "KB", target: "<= 500 KB" });
+    expect(row("agent size, dist/edge-agent-linux-x64").unit).toBe("MB");
+    expect(row("agent size, dist/edge-agent-linux-arm64").unit).toBe("MB");
+    const cold = row("agent cold start, node dist/edge-agent.mjs --version");
+    expect(cold).toMatchObject({ unit: "ms", target: "<= 100 ms" });
+    expect(cold.baseline_label).toContain("node -e 0");
+    expect(row("agent cold start, dist/edge-agent-linux-x64 --version").value).toBeGreaterThan(0);
+    const rss = row("agent peak RSS during a registration");
+    expect(rss).toMatchObject({ unit: "MB", target: "<= 64 MB" });
+    expect(rss.baseline).toBeGreaterThan(0);
+    for (const split of [
+      "agent registration total (timings_ms.total",
+      "agent registration inside TPM phases (timings_ms.tpm)",
+      "agent registration waiting for the registrar (timings_ms.registrar)",
+      "agent registration, the agent's own work (timings_ms.agent)",
+    ])
+      expect(row(split).value, split).toBeGreaterThan(0);
+    expect(row("agent registration, the agent's own work as a share").target).toBe("<= 10 %");
+    const wall = row("agent registration, process wall time");
+    expect(wall.baseline_label).toContain("agent-tools.sh");
+    expect(wall.ratio).toBeGreaterThan(0);
+    for (const r of [cold, rss, wall]) expect(r.value).toBeGreaterThan(0);
+  });
 });
