@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { preRegisterEndorsement } from "../../cloud/admin/endorsements.js";
 import {
   expectNoTransientHandles,
-  run,
+  issueTlsCert,
   runDir,
   startTestRegistrar,
   type TestRegistrar,
@@ -33,39 +33,16 @@ const fleet = useFleet({
 let dir: string;
 let reg: TestRegistrar;
 
-/** A P-256 key and certificate by the openssl command line; self-signed CA when `ca` is absent. */
-async function issue(name: string, cn: string, ext: string, ca?: string): Promise<void> {
-  const openssl = (args: string[]) => run("openssl", args, { cwd: dir });
-  await writeFile(join(dir, `${name}.ext`), `${ext}\n`);
-  const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`];
-  if (ca === undefined) {
-    await openssl(["req", "-x509", ...key, "-out", `${name}.pem`, "-subj", `/CN=${cn}`, "-days", "2"]);
-    return;
-  }
-  await openssl(["req", "-new", ...key, "-out", `${name}.csr`, "-subj", `/CN=${cn}`]);
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${ca}.pem`,
-    "-CAkey",
-    `${ca}.key`,
-    "-CAcreateserial",
-    "-out",
-    `${name}.pem`,
-    "-days",
-    "2",
-    "-extfile",
-    `${name}.ext`,
-  ]);
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(runDir(), "agent-options-"));
-  await issue("ca", "registrar TLS CA", "basicConstraints=critical,CA:true");
-  await issue("server", "127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth", "ca");
+  await issueTlsCert(dir, "ca", "registrar TLS CA", "basicConstraints=critical,CA:true");
+  await issueTlsCert(
+    dir,
+    "server",
+    "127.0.0.1",
+    "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth",
+    "ca",
+  );
   reg = await startTestRegistrar({
     tls: {
       cert: await readFile(join(dir, "server.pem"), "utf8"),

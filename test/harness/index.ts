@@ -46,6 +46,7 @@ export {
 } from "./soft-tpm.js";
 export { type StartSwtpmOptions, type SwtpmProcess, startSwtpm } from "./swtpm.js";
 export { swtpmSetup } from "./swtpm-setup.js";
+export { issueTlsCert } from "./tls-cert.js";
 export {
   hex,
   type NvPublic,

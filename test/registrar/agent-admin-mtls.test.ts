@@ -3,77 +3,20 @@
 // GET and DELETE; a certificate from any other CA, or none, may not. Certificates come from
 // the openssl command line.
 
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run, runDir, startTestRegistrar, type TestRegistrar } from "../harness/index.js";
+import { issueTlsCert, runDir, startTestRegistrar, type TestRegistrar } from "../harness/index.js";
 
 let dir: string;
 let reg: TestRegistrar;
 const pem: Record<string, string> = {};
 
-async function openssl(args: string[]): Promise<void> {
-  await run("openssl", args, { cwd: dir });
-}
-
-/** A P-256 key and a certificate for `cn` signed by `ca` (self-signed when `ca` is absent). */
+/** Issues NAME's certificate (issueTlsCert) and keeps its PEM files in `pem`. */
 async function issue(name: string, cn: string, ext: string, ca?: string): Promise<void> {
-  await writeFile(join(dir, `${name}.ext`), `${ext}\n`);
-  if (ca === undefined) {
-    await openssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.pem`,
-      "-subj",
-      `/CN=${cn}`,
-      "-days",
-      "2",
-    ]);
-  } else {
-    await openssl([
-      "req",
-      "-new",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${cn}`,
-    ]);
-    await openssl([
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      `${ca}.pem`,
-      "-CAkey",
-      `${ca}.key`,
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "2",
-      "-extfile",
-      `${name}.ext`,
-    ]);
-  }
-  pem[`${name}.pem`] = await readFile(join(dir, `${name}.pem`), "utf8");
-  pem[`${name}.key`] = await readFile(join(dir, `${name}.key`), "utf8");
+  await issueTlsCert(dir, name, cn, ext, ca);
+  for (const file of [`${name}.pem`, `${name}.key`]) pem[file] = await readFile(join(dir, file), "utf8");
 }
 
 beforeAll(async () => {
