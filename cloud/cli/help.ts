@@ -48,10 +48,11 @@ A first run:
 
 export const INIT_HELP = `Usage: ${PROGRAM} init [--db FILE] [--out DIR] [--json]
 
-Creates the database (schema migrations included) if it does not exist, and the registrar's
-keys: registrar.ed25519.key/.pub (signs offline challenges) and registrar.x25519.key/.pub
-(opens sealed bundles: give registrar.x25519.pub to the stations). Private keys are written
-with mode 0600 and never overwritten. The key paths are recorded in the database.
+Creates the database (schema migrations included, and its folder, mode 0700) if it does not
+exist, and the registrar's keys: registrar.ed25519.key/.pub (signs offline challenges) and
+registrar.x25519.key/.pub (opens sealed bundles: give registrar.x25519.pub to the stations).
+Private keys are written with mode 0600 and never overwritten. The key paths are recorded in
+the database.
 
 Options:
 ${DB_OPTION}

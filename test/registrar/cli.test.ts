@@ -83,6 +83,14 @@ describe("registrar CLI", () => {
     expect(await readFile(out.keys.ed25519Key!, "utf8")).toMatch(/BEGIN PRIVATE KEY/);
   });
 
+  it("init makes the database's folder (0700) when it does not exist yet", async () => {
+    const home = join(dir, "new-home", "registrar");
+    const r = await registrar("init", "--db", join(home, "registrar.db"), "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect((await stat(home)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(home, "registrar.ed25519.key"))).mode & 0o777).toBe(0o600);
+  });
+
   it("creates a token, shows it once, and stores only its hash", async () => {
     const bad = await registrar(
       "tokens",

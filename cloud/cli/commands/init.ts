@@ -1,4 +1,5 @@
 // `registrar init [--db FILE] [--out DIR] [--json]`: the database and the registrar's keys.
+import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { EXIT, type ExitStatus, type Io, parseCommandArgs, UsageError } from "../../../shared/cli/args.js";
 import { kidOf } from "../../../shared/formats/cose-verify.js";
@@ -18,6 +19,10 @@ export async function initCommand(argv: readonly string[], io: Io): Promise<Exit
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, COMMAND);
   const dbPath = resolve(values.db ?? DEFAULT_DB);
   const out = resolve(values.out ?? dirname(dbPath));
+  // A new registrar's home (e.g. /var/lib/registrar) may not exist yet: make it, readable by
+  // this user only, as the database and the private keys in it are. Existing folders keep
+  // their mode.
+  await mkdir(dirname(dbPath), { recursive: true, mode: 0o700 });
   return withRegistrar(
     dbPath,
     COMMAND,
