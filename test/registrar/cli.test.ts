@@ -118,7 +118,10 @@ describe("registrar CLI", () => {
     const token = r.stdout.trim();
     expect(token).toMatch(/^rgt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     expect(r.stderr).toMatch(/only time it is shown/);
-    const secret = token.split("_").at(-1)!;
+    // The secret part is base64url and may itself contain "_", so cut at the fixed
+    // prefix ("rgt_" + 12 hex id + "_") rather than at the last underscore.
+    const secret = token.slice("rgt_".length + 12 + 1);
+    expect(secret).toHaveLength(43);
     for (const f of [db, `${db}-wal`]) {
       const bytes = await readFile(f).catch(() => Buffer.alloc(0));
       expect(bytes.includes(Buffer.from(secret)), f).toBe(false);
