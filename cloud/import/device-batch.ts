@@ -39,6 +39,8 @@ export interface DeviceBatchOptions {
   /** Batches checked ahead of the one being written (0: check, then write, one at a time). */
   ahead: number;
   now: number;
+  /** The generation of the CA store `check` verifies EK certificates against (Registrar.caTrust). */
+  caGeneration: number;
   /** Called after each batch with the devices seen so far. */
   onProgress?: (devices: number) => void;
 }
@@ -185,6 +187,7 @@ export class DeviceBatch {
         tpm: d.tpm,
         manifest: bytesOf.get(r.index) ?? null,
         comment: null,
+        certsCaGeneration: this.options.caGeneration,
         eks: d.eks,
       });
     }

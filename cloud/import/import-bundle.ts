@@ -50,7 +50,8 @@ export async function importBundle(
   const h = opened.header;
   const what = `bundle ${h.bundle_id} (seq ${h.seq})`;
   const station = acceptSigner(signers, opened.kid, h.station, what);
-  const checking = await startChecking(await registrar.caStore(), station.name, h.count);
+  const trust = await registrar.caTrust();
+  const checking = await startChecking(trust.store, station.name, h.count);
   const now = registrar.clock();
   const base = { kind, station: station.name, seq: h.seq, bundle_id: h.bundle_id };
   try {
@@ -68,6 +69,7 @@ export async function importBundle(
           check: checking.check,
           ahead: checking.ahead,
           now,
+          caGeneration: trust.generation,
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         });
         try {

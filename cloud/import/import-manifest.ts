@@ -41,7 +41,8 @@ export async function importManifest(
   }
   const p = verified.payload;
   const station = acceptSigner(signers, verified.kid, p.station, `the manifest of device ${p.serial}`);
-  const checker = new DeviceChecker(await registrar.caStore());
+  const trust = await registrar.caTrust();
+  const checker = new DeviceChecker(trust.store);
   const now = registrar.clock();
   return registrar.db.write(
     async (tx) => {
@@ -51,6 +52,7 @@ export async function importManifest(
         check: async (items) => items.map((item) => checkItem(checker, station.name, item)),
         ahead: 0,
         now,
+        caGeneration: trust.generation,
       });
       try {
         await batch.add({ index: 0, bytes, payload: p });

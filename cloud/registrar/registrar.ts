@@ -39,16 +39,25 @@ export class Registrar {
 
   /** The active manufacturer CAs. */
   async caStore(): Promise<CaStore> {
+    return (await this.caTrust()).store;
+  }
+
+  /**
+   * The active manufacturer CAs and the generation they were loaded under (cas.generation).
+   * The generation is read before the CAs, so a change between the two makes the pair look
+   * older than it is, never newer: a verdict recorded under it is re-checked, not trusted.
+   */
+  async caTrust(): Promise<{ store: CaStore; generation: number }> {
     const now = Date.now();
-    if (this.#cas && now - this.#cas.checkedAt < RECHECK_MS) return this.#cas.store;
+    if (this.#cas && now - this.#cas.checkedAt < RECHECK_MS) return this.#cas;
     const generation = await caGeneration(this.db);
     if (this.#cas && this.#cas.generation === generation) {
       this.#cas.checkedAt = now;
-      return this.#cas.store;
+      return this.#cas;
     }
     const store = await loadCaStore(this.db);
     this.#cas = { store, generation, checkedAt: now };
-    return store;
+    return this.#cas;
   }
 
   /**

@@ -74,6 +74,27 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 }
 
+/**
+ * Whether the import that pre-registered `device` verified this very certificate's chain at the
+ * time point the check below would use (the capture time) against the same manufacturer-CA set
+ * (an unchanged generation: every CA added or retired bumps it). The verdict could not differ,
+ * so the signature checks are not repeated for every registration of an imported fleet.
+ */
+function verifiedAtImport(
+  device: Device | undefined,
+  ekRow: DeviceEk | undefined,
+  cert: Certificate,
+  generation: number,
+): boolean {
+  return (
+    device !== undefined &&
+    Boolean(device.capturedAt) &&
+    device.certsCaGeneration === generation &&
+    ekRow?.cert != null &&
+    equalBytes(ekRow.cert, cert.der)
+  );
+}
+
 /** Decodes and checks the request's own content (no database, no CA store). Throws RegistrationError (400). */
 export function parseRegistration(request: RegistrationRequest): ParsedRegistration {
   const agentId = checkAgentId(request.agentId);
@@ -199,13 +220,16 @@ export async function checkAdmission(
           `EK ${short(ek)} was pre-registered by its ek_pub_sha256 alone (no EK certificate), and the allow-list mode for TPMs without an EK certificate (allowHashOnly) is off`,
         );
     } else {
-      const at = device?.capturedAt ? new Date(device.capturedAt * 1000) : new Date(registrar.clock());
-      const result = verifyEkCertificate(cert, {
-        store: await registrar.caStore(),
-        intermediates: parsed.intermediates,
-        at,
-      });
-      if (!result.ok) throw refused(result.code, result.reason);
+      const trust = await registrar.caTrust();
+      if (!verifiedAtImport(device, ekRow, cert, trust.generation)) {
+        const at = device?.capturedAt ? new Date(device.capturedAt * 1000) : new Date(registrar.clock());
+        const result = verifyEkCertificate(cert, {
+          store: trust.store,
+          intermediates: parsed.intermediates,
+          at,
+        });
+        if (!result.ok) throw refused(result.code, result.reason);
+      }
     }
   }
 

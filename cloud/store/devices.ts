@@ -32,12 +32,18 @@ export interface NewDevice {
   manifest: Uint8Array | null;
   comment: string | null;
   state?: DeviceState;
+  /**
+   * The manufacturer-CA generation under which every EK certificate of `eks` was verified to
+   * chain to a trusted CA at `capturedAt` (an import's checks); null or absent when not.
+   */
+  certsCaGeneration?: number | null;
   eks: DeviceEk[];
 }
 
-export interface Device extends Omit<NewDevice, "state"> {
+export interface Device extends Omit<NewDevice, "state" | "certsCaGeneration"> {
   id: number;
   state: DeviceState;
+  certsCaGeneration: number | null;
   stateBeforeRevoke: DeviceState | null;
   revokedReason: string | null;
   createdAt: number;
@@ -67,6 +73,7 @@ interface DeviceRow {
   state: DeviceState;
   state_before_revoke: DeviceState | null;
   revoked_reason: string | null;
+  certs_ca_generation: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -112,6 +119,7 @@ function toDevice(r: DeviceRow, eks: DeviceEk[]): Device {
     state: r.state,
     stateBeforeRevoke: r.state_before_revoke,
     revokedReason: r.revoked_reason,
+    certsCaGeneration: r.certs_ca_generation,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     eks,
@@ -168,7 +176,7 @@ type DeviceEkRow = DeviceRow & {
 /** A device's columns, but its manifest (the signed evidence: a few KB that listings and the admission policy do not read). */
 const DEVICE_WITHOUT_MANIFEST = `d.id, d.serial, d.hw_uuid, d.model, d.source, d.station, d.bundle_digest, d.captured_at,
   d.tpm_manufacturer, d.tpm_vendor, d.tpm_fw, NULL AS manifest, d.comment, d.state, d.state_before_revoke,
-  d.revoked_reason, d.created_at, d.updated_at`;
+  d.revoked_reason, d.certs_ca_generation, d.created_at, d.updated_at`;
 const EK_COLUMNS = `e.ek_pub_sha256 AS ek_hash, e.alg AS ek_alg, e.template AS ek_template, e.ek_pub AS ek_pub,
   e.cert AS ek_cert, e.cert_nv AS ek_cert_nv`;
 const DEVICE_WITH_EKS = `d.*, ${EK_COLUMNS}`;
@@ -357,7 +365,7 @@ export async function restoreDevice(tx: SqlRunner, deviceId: number, now = Date.
 // rows go in by the hundred. And node-sqlite3 converts every bound value on the main thread,
 // about a microsecond each (numbers, NULLs and blobs cost more than text), so few values are
 // bound: what every device of a run shares (source, station, bundle, comment, state, time) is
-// bound once as a numbered parameter (?1…?7) that each row names, ids are written `?1 + k` in
+// bound once as a numbered parameter (?1…?8) that each row names, ids are written `?1 + k` in
 // the SQL itself, EK hashes go as hex text (`unhex`), and the events are copied from the
 // device rows just inserted instead of being sent again.
 
@@ -371,6 +379,7 @@ interface SharedColumns {
   bundleDigest: Uint8Array | null;
   comment: string | null;
   state: DeviceState;
+  certsCaGeneration: number | null;
 }
 
 const shared = (d: NewDevice): SharedColumns => ({
@@ -379,6 +388,7 @@ const shared = (d: NewDevice): SharedColumns => ({
   bundleDigest: d.bundleDigest,
   comment: d.comment,
   state: d.state ?? "pre-registered",
+  certsCaGeneration: d.certsCaGeneration ?? null,
 });
 
 const sameBlob = (a: Uint8Array | null, b: Uint8Array | null): boolean =>
@@ -389,17 +399,18 @@ const sameShared = (a: SharedColumns, b: SharedColumns): boolean =>
   a.station === b.station &&
   a.comment === b.comment &&
   a.state === b.state &&
+  a.certsCaGeneration === b.certsCaGeneration &&
   sameBlob(a.bundleDigest, b.bundleDigest);
 
-/** `devices` rows: ?1 first id, ?2…?6 the shared columns, ?7 the time; then 8 values per row. */
+/** `devices` rows: ?1 first id, ?2…?6 and ?8 the shared columns, ?7 the time; then 8 values per row. */
 function devicesInsert(rows: number): string {
   const values: string[] = [];
-  for (let k = 0, p = 8; k < rows; k++, p += 8)
+  for (let k = 0, p = 9; k < rows; k++, p += 8)
     values.push(
-      `(?1 + ${k}, ?${p}, ?${p + 1}, ?${p + 2}, ?2, ?3, ?4, ?${p + 3}, ?${p + 4}, ?${p + 5}, ?${p + 6}, ?${p + 7}, ?5, ?6, ?7, ?7)`,
+      `(?1 + ${k}, ?${p}, ?${p + 1}, ?${p + 2}, ?2, ?3, ?4, ?${p + 3}, ?${p + 4}, ?${p + 5}, ?${p + 6}, ?${p + 7}, ?5, ?6, ?8, ?7, ?7)`,
     );
   return `INSERT INTO devices (id, serial, hw_uuid, model, source, station, bundle_digest, captured_at,
-       tpm_manufacturer, tpm_vendor, tpm_fw, manifest, comment, state, created_at, updated_at)
+       tpm_manufacturer, tpm_vendor, tpm_fw, manifest, comment, state, certs_ca_generation, created_at, updated_at)
      VALUES ${values.join(", ")}`;
 }
 
@@ -419,7 +430,16 @@ async function insertRun(
   const s = shared(devices[0]!);
   for (let i = 0; i < devices.length; i += BULK_ROWS) {
     const part = devices.slice(i, i + BULK_ROWS);
-    const params: SqlValue[] = [first + i, s.source, s.station, s.bundleDigest, s.comment, s.state, t];
+    const params: SqlValue[] = [
+      first + i,
+      s.source,
+      s.station,
+      s.bundleDigest,
+      s.comment,
+      s.state,
+      t,
+      s.certsCaGeneration,
+    ];
     for (const d of part)
       params.push(
         d.serial,

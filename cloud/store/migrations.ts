@@ -175,4 +175,15 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial schema", sql: INITIAL }];
+// The manufacturer-CA generation (settings 'cas.generation', bumped by every CA added or
+// retired) under which an import verified all of a device's EK certificates, at its capture
+// time. A registration presenting the same certificate bytes while the generation is unchanged
+// would get the same verdict, so it is not verified again (cloud/registration/admission.ts).
+// NULL: not verified at import (tpm-endorsements, older imports), verify at registration.
+// A change to the chain rules themselves must ship with a migration that sets it back to NULL.
+const CERTS_CA_GENERATION = `ALTER TABLE devices ADD COLUMN certs_ca_generation INTEGER`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial schema", sql: INITIAL },
+  { version: 2, name: "EK certificates verified at import, by CA generation", sql: CERTS_CA_GENERATION },
+];

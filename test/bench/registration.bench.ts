@@ -2,8 +2,8 @@
 // MakeCredential, then PUT activate) of agents with RSA-2048 EKs, from a load generator over
 // loopback at concurrency 64 and 512, against a registrar in its own process (registrar-
 // child.ts; sqlite synchronous = FULL, group commit). The agents are software TPMs
-// (test/harness/soft-tpm.ts) with EK certificates from a test CA, pre-registered through
-// tpm-endorsements; each worker re-registers its own agent in a loop (same EK and AK), so a
+// (test/harness/soft-tpm.ts) with EK certificates from a test CA, pre-registered the way the
+// product does it: a bench station's signed bundle of their manifests, imported over the API; each worker re-registers its own agent in a loop (same EK and AK), so a
 // few hundred RSA keys serve any run length. Rate limits are raised for the run.
 //
 // Measured: full registrations per second, p50/p99 latency of a full registration (POST +
@@ -28,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { makeCredential, objectName, parsePublicArea } from "../../shared/tpm/verifier/index.js";
 import { createTestPki, keylimeAuthTag, type SoftTpm, softActivate, softTpm } from "../harness/index.js";
+import { makeBundle, makeStation, payload, signManifestWith } from "../registrar/import-fixtures.js";
 import type { BenchContext, BenchMeasurement, Benchmark } from "./types.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -134,13 +135,15 @@ function percentile(sorted: number[], p: number): number {
  */
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 1024 });
 
+/** A request with a JSON body (or a CBOR one, given bytes); the answer's JSON. */
 async function json(
   url: string,
   method: string,
   body: unknown,
   token?: string,
 ): Promise<Record<string, unknown>> {
-  const payload = JSON.stringify(body);
+  const cbor = body instanceof Uint8Array;
+  const payload = cbor ? Buffer.from(body) : JSON.stringify(body);
   const { status, text } = await new Promise<{ status: number; text: string }>((done, fail) => {
     const req = request(
       url,
@@ -148,7 +151,7 @@ async function json(
         method,
         agent: keepAlive,
         headers: {
-          "content-type": "application/json",
+          "content-type": cbor ? "application/cbor" : "application/json",
           "content-length": Buffer.byteLength(payload),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
@@ -259,19 +262,38 @@ export const benchmark: Benchmark = {
         ctx.progress("agents", i + 1, agentsNeeded);
       }
       const httpUs = await httpFloorMicros(agents, levels[0]!, Math.max(0.5, seconds / 2));
+      const station = await makeStation(dir, "bench-line");
       registrar = await startChild<RegistrarInfo>(
         "registrar-child.ts",
-        [join(dir, "r.db"), pki.trustedCaDir],
+        [join(dir, "r.db"), pki.trustedCaDir, station.name, Buffer.from(station.publicKey).toString("hex")],
         process.env.BENCH_CHILD_ARGS?.split(" "),
       );
       const child = { pid: registrar.pid, ...registrar.info };
-      for (const a of agents)
-        await json(
-          `${child.url}/api/v1/tpm-endorsements`,
-          "POST",
-          { certificate: Buffer.from(a.certDer).toString("base64") },
-          child.token,
-        );
+      const manifests = agents.map((a, i) =>
+        signManifestWith(
+          station,
+          payload(`BENCH-${i}`, station.name, [
+            {
+              alg: "rsa2048",
+              template: "L-1",
+              pub: a.ekTpm,
+              ek_pub_sha256: a.ekPubSha256,
+              cert: a.certDer,
+              cert_nv: 0x01c00002,
+              chain: [],
+            },
+          ]),
+        ),
+      );
+      const imported = await json(
+        `${child.url}/api/v1/bundles`,
+        "POST",
+        await makeBundle(station, { seq: 1, prev: null }, manifests),
+        child.token,
+      );
+      const accepted = (imported.results as { accepted?: number }).accepted;
+      if (accepted !== agents.length)
+        throw new Error(`the bench bundle pre-registered ${accepted} of ${agents.length} agents`);
       const floorUs = makeCredentialMicros(agents[0]!);
       ctx.log(
         `registrar on ${child.url}, sqlite synchronous=${child.synchronous}; MakeCredential ${floorUs.toFixed(0)} µs; bare Hono POST + PUT ${httpUs.toFixed(0)} µs CPU`,

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importFile } from "../../cloud/import/import-file.js";
 import { ImportError } from "../../cloud/import/report.js";
+import { caGeneration } from "../../cloud/store/cas.js";
 import { addStation } from "../../cloud/store/stations.js";
 import { captureEvidence } from "../../factory/capture/index.js";
 import { parseCertificate } from "../../shared/ekcert/certificate.js";
@@ -141,6 +142,13 @@ describe("import, then register", () => {
     await expect(importFile(reg.registrar, [other], { actor: "test" })).rejects.toBeInstanceOf(ImportError);
     expect(await reg.db.get("SELECT id FROM devices WHERE serial = 'SN-ELSEWHERE'")).toBeUndefined();
 
+    // The import records the CA generation it verified the EK certificates under, so the
+    // registration below reuses that verdict (admission.ts) instead of verifying again.
+    const recorded = await reg.db.get<{ certs_ca_generation: number | null }>(
+      "SELECT certs_ca_generation FROM devices WHERE serial = 'SN-GOOD'",
+    );
+    expect(recorded?.certs_ca_generation).toBe(await caGeneration(reg.db));
+    expect(recorded?.certs_ca_generation).toBeGreaterThan(0);
     expect(await register(fleet.tpm("good"), "agent-good")).toMatchObject({ post: 200, put: 200 });
     const good = await reg.db.get<{ state: string }>("SELECT state FROM devices WHERE serial = 'SN-GOOD'");
     expect(good?.state).toBe("active");
