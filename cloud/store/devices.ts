@@ -364,10 +364,10 @@ export async function restoreDevice(tx: SqlRunner, deviceId: number, now = Date.
 // Two costs shape these statements. Each statement is a round trip to libuv's thread pool, so
 // rows go in by the hundred. And node-sqlite3 converts every bound value on the main thread,
 // about a microsecond each (numbers, NULLs and blobs cost more than text), so few values are
-// bound: what every device of a run shares (source, station, bundle, comment, state, time) is
-// bound once as a numbered parameter (?1…?8) that each row names, ids are written `?1 + k` in
-// the SQL itself, EK hashes go as hex text (`unhex`), and the events are copied from the
-// device rows just inserted instead of being sent again.
+// bound: what every device of a run shares (source, station, bundle, comment, state, time, CA
+// generation) is bound once as a numbered parameter (?1…?8) that each row names, ids are
+// written `?1 + k` in the SQL itself, EK hashes go as hex text (`unhex`), and the events are
+// copied from the device rows just inserted instead of being sent again.
 
 /** Devices (or EKs) per multi-row INSERT: 500 × 8 values stays far below sqlite's 32,766 parameters. */
 export const BULK_ROWS = 500;
