@@ -1,12 +1,21 @@
 // Opening the TPM for one phase of the agent's work and closing it afterwards, on every path,
 // with whatever went wrong between us and the TPM reported as an AgentTpmError (exit status
 // "TPM error"). The TPM is not held open while the agent waits for the registrar: swtpm serves
-// one client at a time, and a board's other software may need the TPM meanwhile.
+// one client at a time, and a board's other software may need the TPM meanwhile. Signals that
+// arrive during a phase wait for its end (signal-hold.ts).
 import { EkError, EkPolicyError, Tpm, TpmResponseError, TpmTransportError } from "../../shared/tpm/index.js";
 import { AgentTpmError, isAgentError, messageOf } from "../errors.js";
+import { holdingSignals } from "./signal-hold.js";
 
-/** Runs `fn` with an open TPM; the connection is closed afterwards. */
-export async function withTpm<T>(tcti: string, fn: (tpm: Tpm) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with an open TPM; the connection is closed afterwards. A SIGINT, SIGTERM or SIGHUP
+ * meanwhile is held until then (signal-hold.ts), so `fn`'s own cleanup flushes its objects.
+ */
+export function withTpm<T>(tcti: string, fn: (tpm: Tpm) => Promise<T>): Promise<T> {
+  return holdingSignals(() => openAndRun(tcti, fn));
+}
+
+async function openAndRun<T>(tcti: string, fn: (tpm: Tpm) => Promise<T>): Promise<T> {
   let tpm: Tpm;
   try {
     tpm = await Tpm.open(tcti);

@@ -30,9 +30,10 @@ export interface AgentRun extends ExitResult {
   ms: number;
 }
 
-/** A running agent: its stderr so far, and its end. */
+/** A running agent: its stderr so far, a way to signal it, and its end. */
 export interface RunningAgent {
   stderr(): string;
+  kill(signal: NodeJS.Signals): void;
   done: Promise<AgentRun>;
 }
 
@@ -80,7 +81,7 @@ export function startAgent(
       });
     });
   });
-  return { stderr: () => Buffer.concat(err).toString("utf8"), done };
+  return { stderr: () => Buffer.concat(err).toString("utf8"), kill: (signal) => child.kill(signal), done };
 }
 
 /** Runs `edge-agent ARGS` to its end. */
