@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runDir } from "../harness/index.js";
+import { isAlive, runDir } from "../harness/index.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -35,15 +35,6 @@ function descendants(pid: number): number[] {
   };
   walk(pid);
   return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const accepts = (port: number): Promise<boolean> =>
@@ -97,7 +88,7 @@ describe("npm run registrar -- serve", () => {
       await new Promise((r) => setTimeout(r, 1_000));
       expect(output).toMatch(/registrar serve: SIGTERM, stopping/);
       expect(await accepts(port)).toBe(false);
-      expect(tree.filter(alive)).toEqual([]);
+      expect(tree.filter(isAlive)).toEqual([]);
     } finally {
       for (const pid of [npm.pid!, ...tree])
         try {

@@ -34,7 +34,7 @@ export {
 export { type P256Key, p256Key } from "./p256-key.js";
 export { type CaKeyAlg, createTestPki, type TestCa, type TestPki } from "./pki.js";
 export { startTestRegistrar, type TestRegistrar, type TestRegistrarOptions } from "./registrar.js";
-export { KEEP_ENV, keepRunFiles, RUN_DIR_ENV, runDir } from "./run-dir.js";
+export { isAlive, KEEP_ENV, keepRunFiles, RUN_DIR_ENV, runDir } from "./run-dir.js";
 export {
   keylimeAuthTag,
   SOFT_AK_TEMPLATE,
