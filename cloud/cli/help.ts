@@ -56,7 +56,8 @@ the database.
 
 Options:
 ${DB_OPTION}
-  --out DIR      where to write the keys (default: the database's directory)
+  --out DIR      where to write the keys (default: the database's directory; made,
+                 mode 0700, if it does not exist)
   --json         print {db, keys: {...}, seal_kid} as JSON
   -h, --help     show this help
 

@@ -3,6 +3,7 @@
 // texts, a missing database, and serve started and stopped by a signal.
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,6 +90,22 @@ describe("registrar CLI", () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await stat(home)).mode & 0o777).toBe(0o700);
     expect((await stat(join(home, "registrar.ed25519.key"))).mode & 0o777).toBe(0o600);
+  });
+
+  it("init makes the --out key folder (0700), and refuses an unusable one before creating the database", async () => {
+    const keys = join(dir, "new-keys", "registrar");
+    const r = await registrar("init", "--db", join(dir, "with-keys.db"), "--out", keys, "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect((await stat(keys)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(keys, "registrar.x25519.key"))).mode & 0o777).toBe(0o600);
+
+    const file = join(dir, "a-file");
+    await writeFile(file, "not a folder");
+    const bad = await registrar("init", "--db", join(dir, "never.db"), "--out", join(file, "keys"));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/cannot use .*a-file\/keys as the key folder \(ENOTDIR\)/);
+    expect(bad.stderr).not.toMatch(/internal error/);
+    expect(existsSync(join(dir, "never.db"))).toBe(false);
   });
 
   it("creates a token, shows it once, and stores only its hash", async () => {

@@ -1,5 +1,6 @@
 // `registrar init [--db FILE] [--out DIR] [--json]`: the database and the registrar's keys.
-import { mkdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { EXIT, type ExitStatus, type Io, parseCommandArgs, UsageError } from "../../../shared/cli/args.js";
 import { kidOf } from "../../../shared/formats/cose-verify.js";
@@ -19,10 +20,11 @@ export async function initCommand(argv: readonly string[], io: Io): Promise<Exit
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, COMMAND);
   const dbPath = resolve(values.db ?? DEFAULT_DB);
   const out = resolve(values.out ?? dirname(dbPath));
-  // A new registrar's home (e.g. /var/lib/registrar) may not exist yet: make it, readable by
-  // this user only, as the database and the private keys in it are. Existing folders keep
-  // their mode.
-  await mkdir(dirname(dbPath), { recursive: true, mode: 0o700 });
+  // A new registrar's home (e.g. /var/lib/registrar) and key folder may not exist yet: make
+  // them, readable by this user only, as the database and the private keys are. Both before
+  // the database is created, so that a bad path leaves nothing behind.
+  await makeFolder(dirname(dbPath), "database");
+  await makeFolder(out, "key");
   return withRegistrar(
     dbPath,
     COMMAND,
@@ -53,4 +55,15 @@ export async function initCommand(argv: readonly string[], io: Io): Promise<Exit
     },
     { create: true },
   );
+}
+
+/** Makes `dir` and its parents (mode 0700) unless they exist (existing folders keep their mode). */
+async function makeFolder(dir: string, what: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await access(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new UsageError(`cannot use ${dir} as the ${what} folder (${reason}): choose another path`, COMMAND);
+  }
 }
