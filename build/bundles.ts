@@ -146,18 +146,23 @@ export async function bundleFactory(outfile = join(DIST, "factory.mjs")): Promis
  * dist/registrar.mjs and dist/check-worker.js. sqlite3 is a native addon (a .node file built
  * for this machine) that cannot be bundled: it stays external and is loaded from the
  * repository's node_modules at run time. The import workers (cloud/import/check-pool.ts) load
- * check-worker.js from beside the registrar's own file.
+ * check-worker.js from beside the registrar's own file. Another `entry` (the benchmarks'
+ * registrar processes) gets the same treatment, written to `outfile` inside the repository so
+ * that sqlite3 resolves.
  */
-export async function bundleRegistrar(outfile = join(DIST, "registrar.mjs")): Promise<string[]> {
+export async function bundleRegistrar(
+  outfile = join(DIST, "registrar.mjs"),
+  entry = ENTRIES.registrar,
+): Promise<string[]> {
   const external = ["sqlite3", ...OPTIONAL_NATIVE_ADDONS];
-  await runEsbuild("the registrar", {
-    entryPoints: [ENTRIES.registrar],
+  await runEsbuild(entry === ENTRIES.registrar ? "the registrar" : `the registrar's code for ${entry}`, {
+    entryPoints: [entry],
     outfile,
     format: "esm",
     banner: { js: `${SHEBANG}\n${ESM_REQUIRE}` },
     external,
   });
-  const worker = join(DIST, "check-worker.js");
+  const worker = join(dirname(outfile), "check-worker.js");
   await runEsbuild("the registrar's import worker", {
     entryPoints: [ENTRIES.checkWorker],
     outfile: worker,

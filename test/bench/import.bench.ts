@@ -25,6 +25,7 @@ import { readManifestUnverified } from "../../shared/formats/manifest.js";
 import { runToExit } from "../harness/index.js";
 import type { SignatureScheme } from "./ek-cert-der.js";
 import { type ImportFixture, importFixture } from "./import-fixture.js";
+import { childScript } from "./shipped-child.js";
 import type { BenchContext, BenchMeasurement, Benchmark } from "./types.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -83,7 +84,7 @@ async function importOnce(f: ImportFixture): Promise<Record<string, number | str
   try {
     const r = await runToExit(
       process.execPath,
-      ["--import", "tsx", join(HERE, "import-child.ts"), work, f.bundle, f.station, f.stationPub, f.caDir],
+      [...(await childScript("import-child.ts")), work, f.bundle, f.station, f.stationPub, f.caDir],
       { cwd: ROOT, timeoutMs: 1_800_000 },
     );
     if (r.exitCode !== 0) throw new Error(`import-child.ts failed (${r.exitCode}): ${r.stderr}`);
