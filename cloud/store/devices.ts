@@ -363,13 +363,18 @@ export async function restoreDevice(tx: SqlRunner, deviceId: number, now = Date.
 //
 // Two costs shape these statements. Each statement is a round trip to libuv's thread pool, so
 // rows go in by the hundred. And node-sqlite3 converts every bound value on the main thread,
-// about a microsecond each (numbers, NULLs and blobs cost more than text), so few values are
-// bound: what every device of a run shares (source, station, bundle, comment, state, time, CA
-// generation) is bound once as a numbered parameter (?1…?8) that each row names, ids are
-// written `?1 + k` in the SQL itself, EK hashes go as hex text (`unhex`), and the events are
-// copied from the device rows just inserted instead of being sent again.
+// about a microsecond each, and copies every bound blob with its own allocation: at 15 values
+// and 3 blobs per device that was the largest item of an import's main thread. So a part of
+// BULK_ROWS devices binds a handful of values whatever its size:
+// - what every device of a run shares (source, station, bundle, comment, state, time, CA
+//   generation) once, as numbered parameters;
+// - the byte columns of all its rows (manifests, EK public areas, certificates) end to end in
+//   ONE blob, which each row slices with substr(offset, length);
+// - the rest of each row (serial, names, offsets…) as one JSON text of arrays, read with
+//   json_each; ids are the first id plus the row's position, EK hashes hex text (`unhex`);
+// - the events are copied from the device rows just inserted instead of being sent again.
 
-/** Devices (or EKs) per multi-row INSERT: 500 × 8 values stays far below sqlite's 32,766 parameters. */
+/** Devices per INSERT: bounds the JSON text and the blob of one statement (~1 MB for manifests of ~2 KB). */
 export const BULK_ROWS = 500;
 
 /** The columns that all devices of one INSERT share (an import's devices share them all). */
@@ -402,23 +407,46 @@ const sameShared = (a: SharedColumns, b: SharedColumns): boolean =>
   a.certsCaGeneration === b.certsCaGeneration &&
   sameBlob(a.bundleDigest, b.bundleDigest);
 
-/** `devices` rows: ?1 first id, ?2…?6 and ?8 the shared columns, ?7 the time; then 8 values per row. */
-function devicesInsert(rows: number): string {
-  const values: string[] = [];
-  for (let k = 0, p = 9; k < rows; k++, p += 8)
-    values.push(
-      `(?1 + ${k}, ?${p}, ?${p + 1}, ?${p + 2}, ?2, ?3, ?4, ?${p + 3}, ?${p + 4}, ?${p + 5}, ?${p + 6}, ?${p + 7}, ?5, ?6, ?8, ?7, ?7)`,
-    );
-  return `INSERT INTO devices (id, serial, hw_uuid, model, source, station, bundle_digest, captured_at,
-       tpm_manufacturer, tpm_vendor, tpm_fw, manifest, comment, state, certs_ca_generation, created_at, updated_at)
-     VALUES ${values.join(", ")}`;
+/** Byte strings end to end, each named by its 1-based offset and length (substr's arguments). */
+class BlobPack {
+  readonly #parts: Uint8Array[] = [];
+  #size = 0;
+
+  /** [offset, length] of `bytes` in the pack; [null, null] for null. */
+  add(bytes: Uint8Array | null): [number, number] | [null, null] {
+    if (bytes === null) return [null, null];
+    this.#parts.push(bytes);
+    const at = this.#size + 1;
+    this.#size += bytes.length;
+    return [at, bytes.length];
+  }
+
+  bytes(): Uint8Array {
+    return Buffer.concat(this.#parts, this.#size);
+  }
 }
 
-function eksInsert(rows: number): string {
-  const one = "(unhex(?), ?, ?, ?, ?, ?, ?)";
-  return `INSERT INTO device_eks (ek_pub_sha256, device_id, alg, template, ek_pub, cert, cert_nv)
-     VALUES ${new Array(rows).fill(one).join(", ")}`;
-}
+/** A byte column of row `r`, whose offset and length are its JSON elements `at` and `at + 1`. */
+const slice = (blob: string, at: number) =>
+  `iif(r ->> ${at + 1} IS NULL, NULL, substr(${blob}, r ->> ${at}, r ->> ${at + 1}))`;
+
+/**
+ * ?1 first id, ?2…?6 and ?8 the shared columns, ?7 the time, ?9 the blob; ?10 the rows:
+ * [serial, hwUuid, model, capturedAt, manufacturer, vendor, fw, manifest offset, length].
+ */
+const DEVICES_INSERT = `INSERT INTO devices (id, serial, hw_uuid, model, source, station, bundle_digest, captured_at,
+       tpm_manufacturer, tpm_vendor, tpm_fw, manifest, comment, state, certs_ca_generation, created_at, updated_at)
+     SELECT ?1 + k, r ->> 0, r ->> 1, r ->> 2, ?2, ?3, ?4, r ->> 3, r ->> 4, r ->> 5, r ->> 6, ${slice("?9", 7)},
+       ?5, ?6, ?8, ?7, ?7
+     FROM (SELECT key AS k, value AS r FROM json_each(?10)) ORDER BY k`;
+
+/**
+ * ?1 first id, ?2 the blob; ?3 the rows: [ekPubSha256 hex, device's position, alg, template,
+ * pub offset, length, cert offset, length, certNv].
+ */
+const EKS_INSERT = `INSERT INTO device_eks (ek_pub_sha256, device_id, alg, template, ek_pub, cert, cert_nv)
+     SELECT unhex(r ->> 0), ?1 + (r ->> 1), r ->> 2, r ->> 3, ${slice("?2", 4)}, ${slice("?2", 6)}, r ->> 8
+     FROM (SELECT value AS r FROM json_each(?3))`;
 
 /** Devices of one run (same shared columns), ids first, first + 1…, with their EKs and events. */
 async function insertRun(
@@ -430,7 +458,33 @@ async function insertRun(
   const s = shared(devices[0]!);
   for (let i = 0; i < devices.length; i += BULK_ROWS) {
     const part = devices.slice(i, i + BULK_ROWS);
-    const params: SqlValue[] = [
+    const pack = new BlobPack();
+    const rows: unknown[] = [];
+    const eks: unknown[] = [];
+    part.forEach((d, k) => {
+      rows.push([
+        d.serial,
+        d.hwUuid,
+        d.model,
+        d.capturedAt,
+        d.tpm.manufacturer,
+        d.tpm.vendor,
+        d.tpm.fw,
+        ...pack.add(d.manifest),
+      ]);
+      for (const ek of d.eks)
+        eks.push([
+          ek.ekPubSha256,
+          k,
+          ek.alg,
+          ek.template,
+          ...pack.add(ek.ekPub),
+          ...pack.add(ek.cert),
+          ek.certNv,
+        ]);
+    });
+    const blob = pack.bytes();
+    await tx.run(DEVICES_INSERT, [
       first + i,
       s.source,
       s.station,
@@ -439,28 +493,10 @@ async function insertRun(
       s.state,
       t,
       s.certsCaGeneration,
-    ];
-    for (const d of part)
-      params.push(
-        d.serial,
-        d.hwUuid,
-        d.model,
-        d.capturedAt,
-        d.tpm.manufacturer,
-        d.tpm.vendor,
-        d.tpm.fw,
-        d.manifest,
-      );
-    await tx.run(devicesInsert(part.length), params);
-  }
-  const eks: SqlValue[][] = [];
-  devices.forEach((d, i) => {
-    for (const ek of d.eks)
-      eks.push([ek.ekPubSha256, first + i, ek.alg, ek.template, ek.ekPub, ek.cert, ek.certNv]);
-  });
-  for (let i = 0; i < eks.length; i += BULK_ROWS) {
-    const part = eks.slice(i, i + BULK_ROWS);
-    await tx.run(eksInsert(part.length), part.flat());
+      blob,
+      JSON.stringify(rows),
+    ]);
+    if (eks.length > 0) await tx.run(EKS_INSERT, [first + i, blob, JSON.stringify(eks)]);
   }
   await tx.run(
     `INSERT INTO device_events (device_id, at, event, detail)

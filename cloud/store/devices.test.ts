@@ -1,0 +1,151 @@
+// insertDevicesBulk on a real database: every column of every device and EK reads back as it
+// went in, across parts of BULK_ROWS devices and runs of different shared columns.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  BULK_ROWS,
+  deviceByEk,
+  deviceEvents,
+  getDevice,
+  insertDevicesBulk,
+  type NewDevice,
+} from "./devices.js";
+import { SqliteDatabase } from "./sqlite-database.js";
+import { addStation } from "./stations.js";
+
+let dir: string;
+let db: SqliteDatabase;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "registrar-devices-"));
+  db = await SqliteDatabase.open(join(dir, "r.db"));
+  await db.write(async (tx) => {
+    await addStation(tx, "line-a", new Uint8Array(randomBytes(32)));
+    await addStation(tx, "line-b", new Uint8Array(randomBytes(32)));
+  });
+});
+afterEach(async () => {
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const bytes = (n: number) => new Uint8Array(randomBytes(n));
+
+/** Device `i`: the shapes an import and a tpm-endorsements entry make, varied by `i`. */
+function device(i: number, station: string | null): NewDevice {
+  const manifest = i % 7 === 3 ? null : bytes(900 + (i % 50));
+  const twoEks = i % 5 === 0;
+  return {
+    serial: i % 11 === 0 ? `Gerät-ü-😀-${i}` : `SN-${i}`,
+    hwUuid: i % 3 === 0 ? null : `uuid-${i}`,
+    model: i % 4 === 0 ? null : 'board "rev\\2"',
+    source: station === null ? "endorsement" : "bundle",
+    station,
+    bundleDigest: null,
+    capturedAt: i % 6 === 0 ? null : 1_790_000_000 + i,
+    tpm: { manufacturer: "IFX", vendor: i % 2 ? null : "SLB9672", fw: "16.13" },
+    manifest,
+    comment: i % 9 === 0 ? "from a test" : null,
+    certsCaGeneration: station === null ? null : 4,
+    eks: [
+      {
+        ekPubSha256: randomBytes(32).toString("hex"),
+        alg: "rsa2048",
+        template: "L-1",
+        // Views into the manifest, as an import's rows are.
+        ekPub: manifest ? manifest.subarray(10, 290) : bytes(280),
+        cert: manifest && i % 8 !== 1 ? manifest.subarray(300, 880) : null,
+        certNv: 0x01c00002,
+      },
+      ...(twoEks
+        ? [
+            {
+              ekPubSha256: randomBytes(32).toString("hex"),
+              alg: "ecc_nist_p256",
+              template: "L-2",
+              ekPub: bytes(120),
+              cert: i % 10 === 0 ? null : bytes(0),
+              certNv: null,
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+describe("insertDevicesBulk", () => {
+  it("stores every column of every device and EK as given, with consecutive ids and one event each", async () => {
+    // Three runs (shared columns change), the first two longer than one part.
+    const devices = [
+      ...Array.from({ length: BULK_ROWS * 2 + 7 }, (_, i) => device(i, "line-a")),
+      ...Array.from({ length: BULK_ROWS + 1 }, (_, i) => device(2000 + i, "line-b")),
+      ...Array.from({ length: 3 }, (_, i) => device(4000 + i, null)),
+    ];
+    const now = 1_800_000_000_000;
+    const ids = await db.write((tx) => insertDevicesBulk(tx, devices, now));
+    expect(ids).toEqual(devices.map((_, i) => ids[0]! + i));
+
+    for (const [k, want] of devices.entries()) {
+      const got = await getDevice(db, ids[k]!);
+      expect(got, `device ${k}`).toBeDefined();
+      expect({
+        serial: got!.serial,
+        hwUuid: got!.hwUuid,
+        model: got!.model,
+        source: got!.source,
+        station: got!.station,
+        capturedAt: got!.capturedAt,
+        tpm: got!.tpm,
+        comment: got!.comment,
+        state: got!.state,
+        certsCaGeneration: got!.certsCaGeneration,
+        createdAt: got!.createdAt,
+      }).toEqual({
+        serial: want.serial,
+        hwUuid: want.hwUuid,
+        model: want.model,
+        source: want.source,
+        station: want.station,
+        capturedAt: want.capturedAt,
+        tpm: want.tpm,
+        comment: want.comment,
+        state: "pre-registered",
+        certsCaGeneration: want.certsCaGeneration,
+        createdAt: now / 1000,
+      });
+      expect(got!.manifest === null ? null : Buffer.from(got!.manifest)).toEqual(
+        want.manifest === null ? null : Buffer.from(want.manifest),
+      );
+      expect(got!.eks.length).toBe(want.eks.length);
+      for (const [e, ek] of want.eks.entries()) {
+        const g = got!.eks[e]!;
+        expect(g.ekPubSha256).toBe(ek.ekPubSha256);
+        expect([g.alg, g.template, g.certNv]).toEqual([ek.alg, ek.template, ek.certNv]);
+        expect(Buffer.from(g.ekPub!)).toEqual(Buffer.from(ek.ekPub!));
+        expect(g.cert === null ? null : Buffer.from(g.cert)).toEqual(
+          ek.cert === null ? null : Buffer.from(ek.cert),
+        );
+      }
+    }
+
+    const last = devices.length - 1;
+    expect((await deviceByEk(db, devices[last]!.eks[0]!.ekPubSha256))?.id).toBe(ids[last]);
+    const events = await deviceEvents(db, ids[BULK_ROWS + 3]!);
+    expect(events.map((e) => [e.event, e.at, e.detail])).toEqual([
+      ["pre-registered", now / 1000, { source: "bundle", station: "line-a" }],
+    ]);
+  }, 60_000);
+
+  it("inserts nothing when an EK is already taken (the statement fails as a whole)", async () => {
+    const first = device(1, "line-a");
+    await db.write((tx) => insertDevicesBulk(tx, [first]));
+    const again = { ...device(2, "line-a"), eks: first.eks };
+    await expect(db.write((tx) => insertDevicesBulk(tx, [device(3, "line-a"), again]))).rejects.toThrow(
+      /UNIQUE constraint failed: device_eks.ek_pub_sha256/,
+    );
+    const count = await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM devices");
+    expect(count?.n).toBe(1);
+  });
+});
