@@ -189,6 +189,18 @@ describe("strict decoding", () => {
     expect(() => decodeCbor(unhex("8201f90000"))).toThrow(/at offset 2/);
   });
 
+  it("decodes each text string to its own value, whatever the short-text cache holds", () => {
+    // "Aa" and "BB" have the same 31-polynomial hash: the cache must compare the bytes.
+    const texts = ["Aa", "BB", "Aa", "BB", "", "x".repeat(24), "y".repeat(25), "z".repeat(64), "w".repeat(65)];
+    texts.push("Gerät", "😀", "Aa\u0000");
+    expect(decodeCbor(encodeCbor(texts))).toEqual(texts);
+    expect(decodeCbor(encodeCbor({ Aa: 1, BB: 2 }))).toEqual({ Aa: 1, BB: 2 });
+    // More distinct short strings than the cache keeps: the ones past its bound decode too.
+    const many = Array.from({ length: 5000 }, (_, i) => `k${i}`);
+    expect(decodeCbor(encodeCbor(many))).toEqual(many);
+    expect(decodeCbor(encodeCbor(many))).toEqual(many);
+  });
+
   it("decodes text-keyed maps to plain objects and integer-keyed maps to Map", () => {
     const v = decodeCbor(unhex("a2 6161 01 6162 a1 01 27"));
     expect(v).toEqual({ a: 1, b: new Map([[1, -8]]) });

@@ -83,20 +83,43 @@ class NeedMore {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** Short ASCII strings seen before (map keys, templates, algorithm names), by hash of their bytes. */
+const SHORT_TEXT = new Map<number, string>();
+const SHORT_TEXT_MAX_LENGTH = 24;
+const SHORT_TEXT_MAX_ENTRIES = 4096;
+
 /**
- * A text string's value. Short ASCII text (map keys, serials, names: nearly all of it) is
- * built here, which costs a fraction of a TextDecoder call; anything else goes to the strict
- * decoder, which throws on invalid UTF-8.
+ * The value of the text string in `buf[start, end)`. Nearly all text in our formats is short
+ * ASCII: map keys, serials, names. Map keys and most short values repeat from one manifest to
+ * the next, so short ASCII text is looked up by a hash of its bytes and the string made the
+ * first time is reused (no allocation; a bounded cache, compared byte by byte, so colliding or
+ * hostile input only misses). Other ASCII is made with one call; anything else goes to the
+ * strict decoder, which throws on invalid UTF-8.
  */
-function decodeText(bytes: Uint8Array): string {
-  if (bytes.length > 64) return utf8.decode(bytes);
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    if (b >= 0x80) return utf8.decode(bytes);
-    out += String.fromCharCode(b);
+function decodeText(buf: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length > 64) return utf8.decode(buf.subarray(start, end));
+  let hash = length;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 0x80) return utf8.decode(buf.subarray(start, end));
+    hash = (Math.imul(hash, 31) + b) | 0;
   }
-  return out;
+  if (length > SHORT_TEXT_MAX_LENGTH) return ascii(buf, start, end);
+  const seen = SHORT_TEXT.get(hash);
+  if (seen !== undefined && seen.length === length && sameAscii(seen, buf, start)) return seen;
+  const text = ascii(buf, start, end);
+  if (seen === undefined && SHORT_TEXT.size < SHORT_TEXT_MAX_ENTRIES) SHORT_TEXT.set(hash, text);
+  return text;
+}
+
+/** ASCII bytes as a string, made in one call (at most 64: well within the argument limit). */
+const ascii = (buf: Uint8Array, start: number, end: number): string =>
+  String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+
+function sameAscii(text: string, buf: Uint8Array, start: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
 }
 
 class Reader {
@@ -149,7 +172,10 @@ class Reader {
       }
       case 3:
         try {
-          return decodeText(this.take(arg, itemStart, at));
+          this.room(arg, itemStart, at);
+          const start = this.pos;
+          this.pos += arg;
+          return decodeText(this.buf, start, this.pos);
         } catch (e) {
           if (e instanceof NeedMore || e instanceof CborLimitError) throw e;
           throw new CborMalformedError("text string is not valid UTF-8", at);
