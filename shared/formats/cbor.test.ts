@@ -191,7 +191,17 @@ describe("strict decoding", () => {
 
   it("decodes each text string to its own value, whatever the short-text cache holds", () => {
     // "Aa" and "BB" have the same 31-polynomial hash: the cache must compare the bytes.
-    const texts = ["Aa", "BB", "Aa", "BB", "", "x".repeat(24), "y".repeat(25), "z".repeat(64), "w".repeat(65)];
+    const texts = [
+      "Aa",
+      "BB",
+      "Aa",
+      "BB",
+      "",
+      "x".repeat(24),
+      "y".repeat(25),
+      "z".repeat(64),
+      "w".repeat(65),
+    ];
     texts.push("Gerät", "😀", "Aa\u0000");
     expect(decodeCbor(encodeCbor(texts))).toEqual(texts);
     expect(decodeCbor(encodeCbor({ Aa: 1, BB: 2 }))).toEqual({ Aa: 1, BB: 2 });
