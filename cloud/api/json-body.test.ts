@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "./envelope.js";
-import { decodeBase64Strict } from "./json-body.js";
+import { base64Field, decodeBase64Strict, optionalTextField, textField } from "./json-body.js";
 
 const refusal = (text: string) => {
   try {
@@ -31,5 +31,24 @@ describe("decodeBase64Strict", () => {
     expect(refusal("AAECAwR=")).toBe("400 FIELD_NOT_BASE64"); // R: pad bits set, not what an encoder writes
     expect(refusal(" \n ")).toBe("400 FIELD_EMPTY");
     expect(refusal("A".repeat(2000))).toBe("400 FIELD_TOO_LONG");
+  });
+});
+
+describe("text fields", () => {
+  const code = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return e instanceof ApiError ? `${e.status} ${e.code}` : String(e);
+    }
+    return "accepted";
+  };
+
+  it("refuses half of a UTF-16 pair (from a JSON \\ud83d escape), which no UTF-8 text can hold", () => {
+    const body = JSON.parse('{"lone": "board-\\ud83d", "low": "\\ude00x", "pair": "board-\\ud83d\\ude00"}');
+    expect(code(() => textField(body, "lone"))).toBe("400 FIELD_NOT_TEXT");
+    expect(code(() => optionalTextField(body, "low"))).toBe("400 FIELD_NOT_TEXT");
+    expect(textField(body, "pair")).toBe("board-😀");
+    expect(code(() => base64Field({ b: "AAEC\ud83d" }, "b", 64))).toBe("400 FIELD_NOT_BASE64");
   });
 });

@@ -55,14 +55,31 @@ export async function readJsonObject(c: Context, maxBytes: number): Promise<Json
 
 const missing = (name: string) => new ApiError(400, "FIELD_MISSING", `the field "${name}" is missing`);
 
-/** A text field (400 when missing, not text, empty, or longer than `max` characters). */
-export function textField(body: JsonObject, name: string, max = 4096): string {
+/** With the u flag, only a surrogate that is not half of a pair is a code point of category Cs. */
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
+/** A string field (400 when missing, not a string, empty, or longer than `max` characters). */
+function stringField(body: JsonObject, name: string, max: number): string {
   const v = body[name];
   if (v === undefined || v === null) throw missing(name);
   if (typeof v !== "string") throw new ApiError(400, "FIELD_TYPE", `the field "${name}" must be a string`);
   if (v.length === 0) throw new ApiError(400, "FIELD_EMPTY", `the field "${name}" is empty`);
   if (v.length > max)
     throw new ApiError(400, "FIELD_TOO_LONG", `the field "${name}" is longer than ${max} characters`);
+  return v;
+}
+
+/** A text field: a string field that is also valid Unicode. */
+export function textField(body: JsonObject, name: string, max = 4096): string {
+  const v = stringField(body, name, max);
+  // JSON may escape half a UTF-16 pair ("\ud83d"), which no UTF-8 text can hold: stored, it
+  // would come back changed. Refused instead.
+  if (UNPAIRED_SURROGATE.test(v))
+    throw new ApiError(
+      400,
+      "FIELD_NOT_TEXT",
+      `the field "${name}" is not valid Unicode text: it holds an unpaired surrogate (a lone \\uD800–\\uDFFF escape)`,
+    );
   return v;
 }
 
@@ -89,7 +106,8 @@ export function decodeBase64Strict(text: string, name: string, maxBytes: number)
 
 /** A base64 field, decoded. */
 export function base64Field(body: JsonObject, name: string, maxBytes: number): Uint8Array {
-  return decodeBase64Strict(textField(body, name, Math.ceil(maxBytes / 3) * 4 + 64), name, maxBytes);
+  // The strict base64 check refuses every character outside its alphabet, surrogates included.
+  return decodeBase64Strict(stringField(body, name, Math.ceil(maxBytes / 3) * 4 + 64), name, maxBytes);
 }
 
 /** An integer field in [min, max], or undefined when absent or null. */

@@ -163,6 +163,14 @@ describe("tpm-endorsements and devices", () => {
     expect(rogue.status).toBe(422);
     const bad = await call("POST", "/api/v1/tpm-endorsements", { json: { certificate: "AAAA" } });
     expect(bad.status).toBe(400);
+    // Half a UTF-16 pair cannot be stored as text: refused, and nothing is pre-registered.
+    const lone = await call("POST", "/api/v1/tpm-endorsements", {
+      json: { certificate: await ekCertPem(), hardware_uuid: "board-\ud83d" },
+    });
+    expect([lone.status, lone.body.results.error]).toEqual([400, "FIELD_NOT_TEXT"]);
+    expect(lone.body.status).toMatch(/hardware_uuid.*unpaired surrogate/);
+    const listed = await call("GET", "/api/v1/devices");
+    expect(JSON.stringify(listed.body.results)).not.toContain("board-");
     const wrongIssuer = await call("POST", "/api/v1/tpm-endorsements", {
       json: { certificate: await ekCertPem(), issuer: "CN=someone else" },
     });
