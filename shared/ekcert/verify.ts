@@ -262,21 +262,21 @@ function criticalReason(name: string, oid: string): string {
 }
 
 /** The EK credential profile on the leaf (DESIGN §4): undefined when it is an EK certificate. */
-function notAnEk(leaf: Certificate, name: string): string | undefined {
-  const intro = `${name} is not an EK certificate:`;
-  if (leaf.basicConstraints?.ca) return `${intro} it is a CA certificate (basicConstraints CA:TRUE)`;
+function notAnEk(leaf: Certificate, name: () => string): string | undefined {
+  const intro = () => `${name()} is not an EK certificate:`;
+  if (leaf.basicConstraints?.ca) return `${intro()} it is a CA certificate (basicConstraints CA:TRUE)`;
   const eku = leaf.extKeyUsage;
   if (eku && !eku.includes(EKU_EK_CERTIFICATE)) {
     const what = eku.includes(EKU_AK_CERTIFICATE)
       ? `${EKU_AK_CERTIFICATE}, an Attestation Key certificate`
       : eku.join(", ") || "empty";
-    return `${intro} its extended key usage is ${what}, not ${EKU_EK_CERTIFICATE} (EK certificate)`;
+    return `${intro()} its extended key usage is ${what}, not ${EKU_EK_CERTIFICATE} (EK certificate)`;
   }
   if (leaf.keyUsage) {
     const needed = leaf.keyType === "rsa" ? "keyEncipherment" : "keyAgreement";
     if (!leaf.keyUsage.has(needed)) {
       const kind = leaf.keyType === "rsa" ? "an RSA" : "an ECC";
-      return `${intro} its key usage (${[...leaf.keyUsage].join(", ") || "empty"}) lacks ${needed}, which the credential challenge of ${kind} EK needs`;
+      return `${intro()} its key usage (${[...leaf.keyUsage].join(", ") || "empty"}) lacks ${needed}, which the credential challenge of ${kind} EK needs`;
     }
   }
   return undefined;
@@ -322,7 +322,8 @@ export const MAX_CANDIDATES_TRIED = 200;
 
 class PathBuilder {
   /** The given intermediates the store does not hold (those it holds are its trusted copies). */
-  readonly #pool: CaStore;
+  /** The given intermediates that the store does not hold; undefined when there are none. */
+  readonly #pool: CaStore | undefined;
   /** Links checked in this verification, so that no pair is checked twice. */
   readonly #links = new Map<Certificate, Map<Certificate, LinkResult>>();
   #tried = 0;
@@ -335,7 +336,9 @@ class PathBuilder {
     readonly checkCaValidity: boolean,
     readonly maxDepth: number,
   ) {
-    this.#pool = new CaStore(intermediates.filter((c) => !store.has(c)));
+    // Most verifications are given no intermediates: they make no second store.
+    const given = intermediates.filter((c) => !store.has(c));
+    this.#pool = given.length > 0 ? new CaStore(given) : undefined;
   }
 
   /** "EK certificate → "CN=…" (a given intermediate) → …", for reasons. */
@@ -354,7 +357,7 @@ class PathBuilder {
   /** Candidate issuers of `cert` from the store and the given intermediates: by AKI, then by name. */
   candidates(cert: Certificate): Certificate[] {
     const fromStore = this.store.issuersOf(cert);
-    if (this.#pool.size === 0) return fromStore; // already key id first, then name
+    if (this.#pool === undefined) return fromStore; // already key id first, then name
     const fromPool = this.#pool.issuersOf(cert);
     const keyed = (c: Certificate) =>
       cert.authorityKeyId !== undefined &&
@@ -367,7 +370,7 @@ class PathBuilder {
   /** How many certificates carry `cert`'s issuer name, for reasons about a failed candidate. */
   namedLikeIssuer(cert: Certificate): string {
     const inStore = this.store.withSubject(cert.issuer).length;
-    const given = this.#pool.withSubject(cert.issuer).length;
+    const given = this.#pool?.withSubject(cert.issuer).length ?? 0;
     const n = inStore + given;
     const where = given === 0 ? "in the CA store" : "in the CA store and the given intermediates";
     if (n === 0) return "";
@@ -541,18 +544,19 @@ export function verifyEkCertificate(
     leaf = input;
   }
 
-  const name = `${label} (serial ${leaf.serial})`;
+  // Made only for a refusal: a bulk import verifies every certificate and refuses few.
+  const name = () => `${label} (serial ${leaf.serial})`;
   const notEk = notAnEk(leaf, name);
   if (notEk) return reject("EK_CERT_NOT_EK", notEk, leaf);
   const critical = unknownCriticalExtension(leaf);
-  if (critical) return reject("EK_CERT_UNKNOWN_CRITICAL_EXTENSION", criticalReason(name, critical), leaf);
+  if (critical) return reject("EK_CERT_UNKNOWN_CRITICAL_EXTENSION", criticalReason(name(), critical), leaf);
 
   const at = options.at ?? new Date();
   if (at.getTime() > leaf.notAfter.getTime()) {
-    return reject("EK_CERT_EXPIRED", `${name} ${validityProblem(leaf, at)}`, leaf);
+    return reject("EK_CERT_EXPIRED", `${name()} ${validityProblem(leaf, at)}`, leaf);
   }
   if (at.getTime() < leaf.notBefore.getTime()) {
-    return reject("EK_CERT_NOT_YET_VALID", `${name} ${validityProblem(leaf, at)}`, leaf);
+    return reject("EK_CERT_NOT_YET_VALID", `${name()} ${validityProblem(leaf, at)}`, leaf);
   }
 
   const builder = new PathBuilder(
@@ -567,7 +571,7 @@ export function verifyEkCertificate(
   if ("failure" in result) {
     return reject(
       result.failure.code,
-      `${name} does not chain to a trusted manufacturer CA: ${result.failure.reason}`,
+      `${name()} does not chain to a trusted manufacturer CA: ${result.failure.reason}`,
       leaf,
     );
   }
