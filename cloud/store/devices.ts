@@ -368,8 +368,8 @@ export async function restoreDevice(tx: SqlRunner, deviceId: number, now = Date.
 // BULK_ROWS devices binds a handful of values whatever its size:
 // - what every device of a run shares (source, station, bundle, comment, state, time, CA
 //   generation) once, as numbered parameters;
-// - the byte columns of all its rows (manifests, EK public areas, certificates) end to end in
-//   ONE blob, which each row slices with substr(offset, length);
+// - the byte columns of its rows end to end in one blob per statement (the manifests; the EK
+//   public areas and certificates), which each row slices with substr(offset, length);
 // - the rest of each row (serial, names, offsets…) as one JSON text of arrays, read with
 //   json_each; ids are the first id plus the row's position, EK hashes hex text (`unhex`);
 // - the events are copied from the device rows just inserted instead of being sent again.
@@ -431,7 +431,7 @@ const slice = (blob: string, at: number) =>
   `iif(r ->> ${at + 1} IS NULL, NULL, substr(${blob}, r ->> ${at}, r ->> ${at + 1}))`;
 
 /**
- * ?1 first id, ?2…?6 and ?8 the shared columns, ?7 the time, ?9 the blob; ?10 the rows:
+ * ?1 first id, ?2…?6 and ?8 the shared columns, ?7 the time, ?9 the manifests; ?10 the rows:
  * [serial, hwUuid, model, capturedAt, manufacturer, vendor, fw, manifest offset, length].
  */
 const DEVICES_INSERT = `INSERT INTO devices (id, serial, hw_uuid, model, source, station, bundle_digest, captured_at,
@@ -441,7 +441,7 @@ const DEVICES_INSERT = `INSERT INTO devices (id, serial, hw_uuid, model, source,
      FROM (SELECT key AS k, value AS r FROM json_each(?10)) ORDER BY k`;
 
 /**
- * ?1 first id, ?2 the blob; ?3 the rows: [ekPubSha256 hex, device's position, alg, template,
+ * ?1 first id, ?2 the EKs' bytes; ?3 the rows: [ekPubSha256 hex, device's position, alg, template,
  * pub offset, length, cert offset, length, certNv].
  */
 const EKS_INSERT = `INSERT INTO device_eks (ek_pub_sha256, device_id, alg, template, ek_pub, cert, cert_nv)
@@ -458,7 +458,9 @@ async function insertRun(
   const s = shared(devices[0]!);
   for (let i = 0; i < devices.length; i += BULK_ROWS) {
     const part = devices.slice(i, i + BULK_ROWS);
-    const pack = new BlobPack();
+    // One blob per statement: the EK INSERT is not sent the manifests.
+    const manifests = new BlobPack();
+    const ekBytes = new BlobPack();
     const rows: unknown[] = [];
     const eks: unknown[] = [];
     part.forEach((d, k) => {
@@ -470,7 +472,7 @@ async function insertRun(
         d.tpm.manufacturer,
         d.tpm.vendor,
         d.tpm.fw,
-        ...pack.add(d.manifest),
+        ...manifests.add(d.manifest),
       ]);
       for (const ek of d.eks)
         eks.push([
@@ -478,12 +480,11 @@ async function insertRun(
           k,
           ek.alg,
           ek.template,
-          ...pack.add(ek.ekPub),
-          ...pack.add(ek.cert),
+          ...ekBytes.add(ek.ekPub),
+          ...ekBytes.add(ek.cert),
           ek.certNv,
         ]);
     });
-    const blob = pack.bytes();
     await tx.run(DEVICES_INSERT, [
       first + i,
       s.source,
@@ -493,10 +494,10 @@ async function insertRun(
       s.state,
       t,
       s.certsCaGeneration,
-      blob,
+      manifests.bytes(),
       JSON.stringify(rows),
     ]);
-    if (eks.length > 0) await tx.run(EKS_INSERT, [first + i, blob, JSON.stringify(eks)]);
+    if (eks.length > 0) await tx.run(EKS_INSERT, [first + i, ekBytes.bytes(), JSON.stringify(eks)]);
   }
   await tx.run(
     `INSERT INTO device_events (device_id, at, event, detail)
