@@ -78,7 +78,6 @@ export async function preRegisterEndorsement(
         model: null,
         source: "endorsement",
         station: null,
-        bundleDigest: null,
         capturedAt: null,
         tpm: { manufacturer: null, vendor: null, fw: null },
         manifest: null,

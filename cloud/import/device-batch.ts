@@ -182,7 +182,6 @@ export class DeviceBatch {
         model: d.model,
         source,
         station,
-        bundleDigest: null,
         capturedAt: d.capturedAt,
         tpm: d.tpm,
         manifest: bytesOf.get(r.index) ?? null,

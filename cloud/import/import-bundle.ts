@@ -92,9 +92,11 @@ export async function importBundle(
         if (before) throw new AlreadyImported(before);
         const t = batch.tally;
         const verdict = await evaluateChain(tx, station.name, h, digest);
+        // The devices inserted above are the range firstId…lastId (migration 3).
         await tx.run(
-          `INSERT INTO bundles (digest, bundle_id, station, seq, prev, created_at, count, accepted, rejected, chain_note, imported_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO bundles (digest, bundle_id, station, seq, prev, created_at, count, accepted, rejected, chain_note,
+             imported_at, first_device, last_device)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           [
             digest,
             h.bundle_id,
@@ -107,14 +109,10 @@ export async function importBundle(
             t.rejectedCount,
             verdict.note,
             Math.floor(now / 1000),
-          ],
-        );
-        if (t.firstId !== null)
-          await tx.run("UPDATE devices SET bundle_digest = ? WHERE id BETWEEN ? AND ?", [
-            digest,
             t.firstId,
             t.lastId,
-          ]);
+          ],
+        );
         await recordChain(tx, station.name, h, digest, verdict);
         const report = {
           ...base,

@@ -9,10 +9,12 @@ import {
   BULK_ROWS,
   deviceByEk,
   deviceEvents,
+  findDevices,
   getDevice,
   insertDevicesBulk,
   type NewDevice,
 } from "./devices.js";
+import { MIGRATIONS } from "./migrations.js";
 import { SqliteDatabase } from "./sqlite-database.js";
 import { addStation } from "./stations.js";
 
@@ -43,7 +45,6 @@ function device(i: number, station: string | null): NewDevice {
     model: i % 4 === 0 ? null : 'board "rev\\2"',
     source: station === null ? "endorsement" : "bundle",
     station,
-    bundleDigest: null,
     capturedAt: i % 6 === 0 ? null : 1_790_000_000 + i,
     tpm: { manufacturer: "IFX", vendor: i % 2 ? null : "SLB9672", fw: "16.13" },
     manifest,
@@ -147,5 +148,56 @@ describe("insertDevicesBulk", () => {
     );
     const count = await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM devices");
     expect(count?.n).toBe(1);
+  });
+});
+
+describe("migration 3 (a bundle's devices as a range of ids)", () => {
+  it("moves each device's bundle digest to its bundle's range, and reads it back the same", async () => {
+    await db.close();
+    const path = join(dir, "v2.db");
+    db = await SqliteDatabase.open(path, { migrations: MIGRATIONS.slice(0, 2) });
+    const digest = (n: number) => new Uint8Array(32).fill(n);
+    // Bundle 1: devices 1–3; device 4 from a tpm-endorsements entry; bundle 2: devices 5–6;
+    // bundle 3: no device accepted.
+    const bundleOf = [1, 1, 1, null, 2, 2];
+    await db.write(async (tx) => {
+      await addStation(tx, "line-c", new Uint8Array(randomBytes(32)));
+      for (const n of [1, 2, 3])
+        await tx.run(
+          `INSERT INTO bundles (digest, bundle_id, station, seq, created_at, count, accepted, rejected, imported_at)
+           VALUES (?, ?, 'line-c', ?, 0, 0, 0, 0, 0)`,
+          [digest(n), `b${n}`, n],
+        );
+      for (const [i, b] of bundleOf.entries())
+        await tx.run(
+          `INSERT INTO devices (id, serial, source, station, bundle_digest, state, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'pre-registered', 0, 0)`,
+          [
+            i + 1,
+            `SN-${i + 1}`,
+            b === null ? "endorsement" : "bundle",
+            b === null ? null : "line-c",
+            b && digest(b),
+          ],
+        );
+    });
+    await db.close();
+    db = await SqliteDatabase.open(path);
+
+    for (const [i, b] of bundleOf.entries()) {
+      const got = await getDevice(db, i + 1);
+      expect(got?.bundleDigest ?? null, `device ${i + 1}`).toEqual(b === null ? null : digest(b));
+    }
+    expect((await findDevices(db, { station: "line-c" })).map((d) => d.bundleDigest?.[0] ?? null)).toEqual([
+      1, 1, 1, 2, 2,
+    ]);
+    expect(await db.get("SELECT COUNT(*) AS n FROM devices WHERE bundle_digest IS NOT NULL")).toEqual({
+      n: 0,
+    });
+    expect(await db.all("SELECT seq, first_device, last_device FROM bundles ORDER BY seq")).toEqual([
+      { seq: 1, first_device: 1, last_device: 3 },
+      { seq: 2, first_device: 5, last_device: 6 },
+      { seq: 3, first_device: null, last_device: null },
+    ]);
   });
 });

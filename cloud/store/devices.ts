@@ -25,7 +25,6 @@ export interface NewDevice {
   model: string | null;
   source: DeviceSource;
   station: string | null;
-  bundleDigest: Uint8Array | null;
   capturedAt: number | null;
   tpm: { manufacturer: string | null; vendor: string | null; fw: string | null };
   /** The signed manifest, kept as evidence. */
@@ -42,6 +41,8 @@ export interface NewDevice {
 
 export interface Device extends Omit<NewDevice, "state" | "certsCaGeneration"> {
   id: number;
+  /** The digest of the bundle the device was imported from (the bundle's range holds its id). */
+  bundleDigest: Uint8Array | null;
   state: DeviceState;
   certsCaGeneration: number | null;
   stateBeforeRevoke: DeviceState | null;
@@ -173,13 +174,26 @@ type DeviceEkRow = DeviceRow & {
   ek_cert_nv: number | null;
 };
 
-/** A device's columns, but its manifest (the signed evidence: a few KB that listings and the admission policy do not read). */
-const DEVICE_WITHOUT_MANIFEST = `d.id, d.serial, d.hw_uuid, d.model, d.source, d.station, d.bundle_digest, d.captured_at,
-  d.tpm_manufacturer, d.tpm_vendor, d.tpm_fw, NULL AS manifest, d.comment, d.state, d.state_before_revoke,
-  d.revoked_reason, d.certs_ca_generation, d.created_at, d.updated_at`;
+/**
+ * The digest of the bundle device `d` came from: the one whose device range holds its id
+ * (migration 3). Ranges do not overlap, so the nearest range starting at or below the id is the
+ * only candidate.
+ */
+const BUNDLE_OF_DEVICE = `(SELECT iif(b.last_device >= d.id, b.digest, NULL) FROM bundles b
+  WHERE b.first_device <= d.id ORDER BY b.first_device DESC LIMIT 1)`;
+
+/**
+ * A device's columns as DeviceRow names them. `manifest: false` leaves out the signed evidence
+ * (a few KB that listings and the admission policy do not read).
+ */
+const deviceColumns = (manifest: boolean) => `d.id, d.serial, d.hw_uuid, d.model, d.source, d.station,
+  ${BUNDLE_OF_DEVICE} AS bundle_digest, d.captured_at, d.tpm_manufacturer, d.tpm_vendor, d.tpm_fw,
+  ${manifest ? "d.manifest" : "NULL AS manifest"}, d.comment, d.state, d.state_before_revoke, d.revoked_reason,
+  d.certs_ca_generation, d.created_at, d.updated_at`;
+const DEVICE_WITHOUT_MANIFEST = deviceColumns(false);
 const EK_COLUMNS = `e.ek_pub_sha256 AS ek_hash, e.alg AS ek_alg, e.template AS ek_template, e.ek_pub AS ek_pub,
   e.cert AS ek_cert, e.cert_nv AS ek_cert_nv`;
-const DEVICE_WITH_EKS = `d.*, ${EK_COLUMNS}`;
+const DEVICE_WITH_EKS = `${deviceColumns(true)}, ${EK_COLUMNS}`;
 
 /** One query for a device and all its EKs: every query is a trip to sqlite's thread. */
 async function deviceWithEks(db: SqlReader, where: string, param: SqlValue): Promise<Device | undefined> {
@@ -366,8 +380,8 @@ export async function restoreDevice(tx: SqlRunner, deviceId: number, now = Date.
 // about a microsecond each, and copies every bound blob with its own allocation: at 15 values
 // and 3 blobs per device that was the largest item of an import's main thread. So a part of
 // BULK_ROWS devices binds a handful of values whatever its size:
-// - what every device of a run shares (source, station, bundle, comment, state, time, CA
-//   generation) once, as numbered parameters;
+// - what every device of a run shares (source, station, comment, state, time, CA generation)
+//   once, as numbered parameters;
 // - the byte columns of its rows end to end in one blob per statement (the manifests; the EK
 //   public areas and certificates), which each row slices with substr(offset, length);
 // - the rest of each row (serial, names, offsets…) as one JSON text of arrays, read with
@@ -381,7 +395,6 @@ export const BULK_ROWS = 500;
 interface SharedColumns {
   source: DeviceSource;
   station: string | null;
-  bundleDigest: Uint8Array | null;
   comment: string | null;
   state: DeviceState;
   certsCaGeneration: number | null;
@@ -390,22 +403,17 @@ interface SharedColumns {
 const shared = (d: NewDevice): SharedColumns => ({
   source: d.source,
   station: d.station,
-  bundleDigest: d.bundleDigest,
   comment: d.comment,
   state: d.state ?? "pre-registered",
   certsCaGeneration: d.certsCaGeneration ?? null,
 });
-
-const sameBlob = (a: Uint8Array | null, b: Uint8Array | null): boolean =>
-  a === b || (a !== null && b !== null && Buffer.compare(a, b) === 0);
 
 const sameShared = (a: SharedColumns, b: SharedColumns): boolean =>
   a.source === b.source &&
   a.station === b.station &&
   a.comment === b.comment &&
   a.state === b.state &&
-  a.certsCaGeneration === b.certsCaGeneration &&
-  sameBlob(a.bundleDigest, b.bundleDigest);
+  a.certsCaGeneration === b.certsCaGeneration;
 
 /** Byte strings end to end, each named by its 1-based offset and length (substr's arguments). */
 class BlobPack {
@@ -431,14 +439,14 @@ const slice = (blob: string, at: number) =>
   `iif(r ->> ${at + 1} IS NULL, NULL, substr(${blob}, r ->> ${at}, r ->> ${at + 1}))`;
 
 /**
- * ?1 first id, ?2…?6 and ?8 the shared columns, ?7 the time, ?9 the manifests; ?10 the rows:
+ * ?1 first id, ?2…?5 and ?7 the shared columns, ?6 the time, ?8 the manifests; ?9 the rows:
  * [serial, hwUuid, model, capturedAt, manufacturer, vendor, fw, manifest offset, length].
  */
-const DEVICES_INSERT = `INSERT INTO devices (id, serial, hw_uuid, model, source, station, bundle_digest, captured_at,
+const DEVICES_INSERT = `INSERT INTO devices (id, serial, hw_uuid, model, source, station, captured_at,
        tpm_manufacturer, tpm_vendor, tpm_fw, manifest, comment, state, certs_ca_generation, created_at, updated_at)
-     SELECT ?1 + k, r ->> 0, r ->> 1, r ->> 2, ?2, ?3, ?4, r ->> 3, r ->> 4, r ->> 5, r ->> 6, ${slice("?9", 7)},
-       ?5, ?6, ?8, ?7, ?7
-     FROM (SELECT key AS k, value AS r FROM json_each(?10)) ORDER BY k`;
+     SELECT ?1 + k, r ->> 0, r ->> 1, r ->> 2, ?2, ?3, r ->> 3, r ->> 4, r ->> 5, r ->> 6, ${slice("?8", 7)},
+       ?4, ?5, ?7, ?6, ?6
+     FROM (SELECT key AS k, value AS r FROM json_each(?9)) ORDER BY k`;
 
 /**
  * ?1 first id, ?2 the EKs' bytes; ?3 the rows: [ekPubSha256 hex, device's position, alg, template,
@@ -489,7 +497,6 @@ async function insertRun(
       first + i,
       s.source,
       s.station,
-      s.bundleDigest,
       s.comment,
       s.state,
       t,

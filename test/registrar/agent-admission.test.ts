@@ -133,7 +133,6 @@ async function preRegister(
       model: "test-board",
       source: "manifest",
       station: null,
-      bundleDigest: null,
       capturedAt: Math.floor(Date.now() / 1000),
       tpm: { manufacturer: "id:00001014", vendor: "swtpm", fw: null },
       manifest: null,

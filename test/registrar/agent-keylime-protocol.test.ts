@@ -147,7 +147,6 @@ async function preRegister(keys: ToolsKeys, alg: string, template: string, certN
       model: "swtpm-board",
       source: "manifest",
       station: null,
-      bundleDigest: null,
       capturedAt: Math.floor(Date.now() / 1000),
       tpm: { manufacturer: "id:00001014", vendor: "swtpm", fw: null },
       manifest: null,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importFile } from "../../cloud/import/import-file.js";
 import { ImportError, type ImportReport } from "../../cloud/import/report.js";
 import { initRegistrarKeys } from "../../cloud/registrar/keys.js";
+import { findDevices } from "../../cloud/store/devices.js";
 import { addStation, retireStation } from "../../cloud/store/stations.js";
 import { captureEvidence } from "../../factory/capture/index.js";
 import { loadCaDir } from "../../shared/ekcert/store.js";
@@ -64,11 +65,14 @@ async function refusal(bytes: Uint8Array | Uint8Array[]): Promise<ImportError> {
   return e as ImportError;
 }
 
+/** The station's devices as the store reads them back: the bundle is the one whose range holds the id. */
 async function deviceRows(station: string) {
-  return reg.db.all<{ id: number; serial: string; source: string; bundle_digest: Uint8Array | null }>(
-    "SELECT id, serial, source, bundle_digest FROM devices WHERE station = ? ORDER BY id",
-    [station],
-  );
+  return (await findDevices(reg.db, { station })).map((d) => ({
+    id: d.id,
+    serial: d.serial,
+    source: d.source,
+    bundle_digest: d.bundleDigest,
+  }));
 }
 
 const bundleRows = (station: string) =>
@@ -284,7 +288,21 @@ describe("the station chain", () => {
       await goodManifests(station, 1, "B"),
     );
     expect((await run(b1)).chain?.status).toBe("first");
+    // A manifest imported alone between the two: its device belongs to no bundle.
+    const [alone] = await goodManifests(station, 1, "SOLO");
+    expect((await run(alone!)).accepted).toBe(1);
     expect((await run(b2)).chain).toMatchObject({ status: "in-order" });
+    const devices = await deviceRows(station.name);
+    expect(
+      devices.map((d) => [
+        d.serial.split("-")[0],
+        d.bundle_digest && Buffer.from(d.bundle_digest).toString("hex"),
+      ]),
+    ).toEqual([
+      ["A", sha256hex(b1)],
+      ["SOLO", null],
+      ["B", sha256hex(b2)],
+    ]);
   });
 
   it("reports a gap (seq 1 then 3), imports the devices and records the note", async () => {

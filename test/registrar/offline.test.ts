@@ -52,7 +52,6 @@ beforeAll(async () => {
       model: "pi",
       source: "manifest",
       station: null,
-      bundleDigest: null,
       capturedAt: Math.floor(Date.now() / 1000),
       tpm: { manufacturer: captured.tpm.manufacturer, vendor: captured.tpm.vendor, fw: captured.tpm.fw },
       manifest: null,
