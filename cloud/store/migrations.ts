@@ -188,8 +188,10 @@ const CERTS_CA_GENERATION = `ALTER TABLE devices ADD COLUMN certs_ca_generation 
 // of all its bytes), so writing it into each device meant a second pass over every row just
 // written, which moved each row again (the rows grew) and was ~15 % of a large import's time.
 // One import's devices always have consecutive ids (it holds the write transaction alone and
-// takes ids after the largest). devices.bundle_digest stays, NULL from now on: sqlite cannot
-// drop a column that is a foreign key. Its values move to the ranges here.
+// takes ids after the largest). The ranges of the bundles imported so far are taken from
+// devices.bundle_digest, which is then neither written nor read: sqlite cannot drop a column
+// that is a foreign key, and clearing it would rewrite every imported device row (gigabytes on
+// a large registrar) for nothing. Older rows keep the digest their range gives anyway.
 const BUNDLE_DEVICE_RANGES = `
 ALTER TABLE bundles ADD COLUMN first_device INTEGER;
 ALTER TABLE bundles ADD COLUMN last_device INTEGER;
@@ -197,7 +199,6 @@ UPDATE bundles SET first_device = r.lo, last_device = r.hi
   FROM (SELECT bundle_digest, MIN(id) AS lo, MAX(id) AS hi FROM devices
          WHERE bundle_digest IS NOT NULL GROUP BY bundle_digest) AS r
  WHERE bundles.digest = r.bundle_digest;
-UPDATE devices SET bundle_digest = NULL WHERE bundle_digest IS NOT NULL;
 CREATE INDEX bundles_first_device ON bundles(first_device)
 `;
 
