@@ -321,8 +321,10 @@ function better(a: Failure | undefined, b: Failure): Failure {
 export const MAX_CANDIDATES_TRIED = 200;
 
 class PathBuilder {
-  /** The given intermediates the store does not hold (those it holds are its trusted copies). */
-  /** The given intermediates that the store does not hold; undefined when there are none. */
+  /**
+   * The given intermediates the store does not hold (those it holds are its trusted copies);
+   * undefined when there are none.
+   */
   readonly #pool: CaStore | undefined;
   /** Links checked in this verification, so that no pair is checked twice. */
   readonly #links = new Map<Certificate, Map<Certificate, LinkResult>>();
