@@ -49,6 +49,15 @@ describe("SqliteDatabase", () => {
     expect((await stat(`${db.path}-wal`)).mode & 0o777).toBe(0o600);
   });
 
+  it("gives the writer an in-memory statement journal and a 16 MiB page cache (imports)", async () => {
+    const settings = await db.write(async (tx) => ({
+      temp: await tx.get<{ temp_store: number }>("PRAGMA temp_store"),
+      cache: await tx.get<{ cache_size: number }>("PRAGMA cache_size"),
+    }));
+    expect(settings.temp?.temp_store).toBe(2); // MEMORY
+    expect(settings.cache?.cache_size).toBe(-16384); // KiB
+  });
+
   it("commits a write and keeps it across a reopen; blobs come back as bytes", async () => {
     await db.write((tx) => tx.run("INSERT INTO settings (key, value) VALUES (?, ?)", ["k", "v"]));
     await db.write((tx) =>

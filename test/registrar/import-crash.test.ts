@@ -104,6 +104,8 @@ describe("registrar import killed mid-import", () => {
       child.on("exit", (code, signal) => done({ code, signal })),
     );
     // The progress line at 10,000 devices: half the bundle is checked and inserted, uncommitted.
+    // By then the writer's page cache (16 MiB, sqlite-database.ts) has overflowed, so part of
+    // the transaction is already in the WAL (4.7 MB measured), uncommitted.
     const killed = new Promise<void>((done) => {
       child.stderr?.on("data", (d: Buffer) => {
         stderr += d.toString();
