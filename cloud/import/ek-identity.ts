@@ -8,7 +8,7 @@
 // and ekPubSha256 use), and matching the hash of the certificate's key is what proves the key
 // sound. An EK without a certificate has nothing else vouching for its key, so it also goes
 // through publicAreaToSpki, which refuses a modulus or point node:crypto cannot use.
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { canonicalSpki, EC_CURVES, type PublicKeyInfo } from "../../shared/ekcert/certificate.js";
 import type { ManifestAlg } from "../../shared/formats/manifest.js";
 import { TPM_ALG } from "../../shared/tpm/constants.js";
@@ -102,7 +102,7 @@ export interface EkIdentity {
 export function ekIdentity(pub: Uint8Array, what: string, validate: boolean): EkIdentity {
   const area = parsePublicArea(pub, what);
   const spki = fastSpki(area);
-  const sha256 = createHash("sha256").update(spki).digest("hex");
+  const sha256 = hash("sha256", spki, "hex"); // one-shot: no Hash object per device
   if (validate) {
     const checked = createHash("sha256").update(publicAreaToSpki(area)).digest("hex");
     if (checked !== sha256)

@@ -14,7 +14,7 @@
 // streaming. Verification uses node:crypto only (no libsodium here): signing is the caller's
 // Sign1Signer.
 
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import {
   byteStringHead,
   CborTag,
@@ -71,7 +71,8 @@ export interface BundleHeader extends BundleHeaderFields {
  */
 export type BundleItems = readonly Uint8Array[] | (() => AsyncIterable<Uint8Array> | Iterable<Uint8Array>);
 
-const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(bytes).digest());
+/** SHA-256 in one call: node's one-shot `hash` skips the Hash object (~2 µs of an item's ~4). */
+const sha256 = (bytes: Uint8Array): Uint8Array => hash("sha256", bytes, "buffer");
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
