@@ -26,10 +26,26 @@ describe("names of real certificates", () => {
     cert: parseCertificate(readCertificateInput(readFileSync(file))[0] as Uint8Array),
   }));
 
-  it("keeps the issuer and subject DER as views of the certificate's own bytes", () => {
-    const { cert } = certs[0] as { cert: ReturnType<typeof parseCertificate> };
-    expect(cert.issuer.der.buffer).toBe(cert.der.buffer);
-    expect(parseName(cert.issuer.der).text).toBe(cert.issuer.text);
+  it("keeps the issuer and subject DER exactly as the certificate encodes them", () => {
+    for (const { cert } of certs) {
+      for (const n of [cert.issuer, cert.subject]) {
+        const at = Buffer.from(cert.tbs).indexOf(Buffer.from(n.der));
+        expect(at, cert.subject.text).toBeGreaterThan(0);
+        expect(parseName(n.der).text).toBe(n.text);
+      }
+    }
+  });
+
+  it("reads identical Name bytes once: an EK cert's issuer is its CA's subject object", () => {
+    const byFile = new Map(certs.map(({ file, cert }) => [file.slice(SHARED.length), cert]));
+    const leaf = byFile.get("ek-samples/certs/ifx_rsa_optiga_ca035_keylime.pem")!;
+    const ca = byFile.get("ek-samples/cas/infineon_optiga_rsa_mfg_ca035.pem")!;
+    expect(Buffer.from(leaf.issuer.der).equals(Buffer.from(ca.subject.der))).toBe(true);
+    expect(leaf.issuer).toBe(ca.subject);
+    // Parsed again from a copy of its bytes, the leaf gets the same Name objects.
+    const again = parseCertificate(new Uint8Array(leaf.der));
+    expect(again.issuer).toBe(leaf.issuer);
+    expect(again.subject).toBe(leaf.subject);
   });
 
   it("matches each real EK cert's issuer with its CA's subject (Nuvoton's unsorted SET included)", () => {
@@ -210,6 +226,24 @@ describe("namesEqual and nameKey (RFC 5280 §7.1)", () => {
   it("shows a value that is not a string as # and its DER in hex", () => {
     const n = parseName(tlv(0x30, tlv(0x31, tlv(0x30, oid("2.5.4.3"), Uint8Array.of(0x02, 0x01, 0x05)))));
     expect(n.text).toBe("CN=#020105");
+  });
+});
+
+describe("Names read before", () => {
+  it("one object for identical bytes in different buffers; one byte more or less is another Name", () => {
+    const a = name([["CN", "cache probe"]], [["O", "Example"]]);
+    const b = name([["CN", "cache probe"]], [["O", "Example"]]);
+    const c = name([["CN", "cache probf"]], [["O", "Example"]]);
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+    expect(c.text).toBe("CN=cache probf, O=Example");
+    expect(namesEqual(a, c)).toBe(false);
+  });
+
+  it("never keeps a Name that failed: the same bad bytes fail again", () => {
+    const bad = Buffer.from("300931073005060355040" + "3", "hex");
+    expect(() => parseName(bad)).toThrow(EkCertParseError);
+    expect(() => parseName(bad)).toThrow(EkCertParseError);
   });
 });
 

@@ -111,6 +111,17 @@ describe("SAN shapes", () => {
     });
   });
 
+  it("gives the SANs of one TPM model one frozen identity (certificates share it)", () => {
+    const first = parseTpmIdentity(seq(directoryName(set(MANUFACTURER), set(MODEL), set(VERSION))));
+    const again = parseTpmIdentity(seq(directoryName(set(MANUFACTURER), set(MODEL), set(VERSION))));
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    const other = parseTpmIdentity(
+      seq(directoryName(set(MANUFACTURER), set(attr(2, "NPCT76x")), set(VERSION))),
+    );
+    expect(other).toEqual({ ...expected, model: "NPCT76x" });
+  });
+
   it("gives no identity for a SAN without a TPMManufacturer", () => {
     expect(parseTpmIdentity(seq(directoryName(set(MODEL))))).toBeUndefined();
     expect(parseTpmIdentity(seq(tlv(0x82, Buffer.from("host"))))).toBeUndefined();

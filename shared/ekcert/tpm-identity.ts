@@ -45,6 +45,13 @@ export function tpmIdentityFromName(name: Name): TpmIdentity | undefined {
 }
 
 /**
+ * The identity each Name read holds, or null: readName gives one object for identical bytes (the
+ * directoryName of every EK certificate of one TPM model), so it is worked out once. Frozen,
+ * because certificates share it.
+ */
+const FROM_NAME = new WeakMap<Name, TpmIdentity | null>();
+
+/**
  * Reads the TPM identity from a subjectAltName extension value (GeneralNames): the first
  * directoryName ([4]) that holds a TPMManufacturer. Other kinds of names are skipped unread;
  * bytes after the GeneralNames SEQUENCE are ignored. Throws DerError.
@@ -59,7 +66,11 @@ export function readTpmIdentity(san: Uint8Array): TpmIdentity | undefined {
     // directoryName [4] is EXPLICIT (a Name is a CHOICE): one Name inside.
     if (!gn.constructed) throw new DerError("directoryName [4] must be constructed", gn.start);
     const name = readName(san, onlyChild(san, gn));
-    const id = tpmIdentityFromName(name);
+    let id = FROM_NAME.get(name);
+    if (id === undefined) {
+      id = tpmIdentityFromName(name) ?? null;
+      FROM_NAME.set(name, id === null ? null : Object.freeze(id));
+    }
     if (id) return id;
   }
   return undefined;
