@@ -27,20 +27,29 @@ export class TpmEncodeError extends Error {
   }
 }
 
-/** Reads big-endian fields from a byte range; never reads past `end`. */
+/**
+ * Reads big-endian fields from a byte range; never reads past `end`.
+ *
+ * `path` names the fields being decoded, for error messages. Codecs push a field's name before
+ * decoding it and pop it after, without try/finally or a closure per field (decoding is on
+ * the bulk-import path): a failure throws out of the whole decode, and the path at the throw
+ * is the one its message names.
+ */
 export class Reader {
   private pos: number;
   private readonly view: DataView;
-  /** Field names of the structures being decoded, for error messages. */
-  readonly path: string[] = [];
+  readonly path: string[];
 
+  /** `parent`: the reader a sub-reader shares its view of the buffer and its path with. */
   constructor(
     private readonly buf: Uint8Array,
     start = 0,
     private readonly end = buf.length,
+    parent?: Reader,
   ) {
     this.pos = start;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = parent?.view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.path = parent?.path ?? [];
   }
 
   get offset(): number {
@@ -81,12 +90,10 @@ export class Reader {
     return new Uint8Array(this.buf.subarray(at, at + n));
   }
 
-  /** A reader over the next n bytes only, for size-prefixed structures. */
+  /** A reader over the next n bytes only, for size-prefixed structures (same path). */
   sub(n: number): Reader {
     const at = this.need(n);
-    const r = new Reader(this.buf, at, at + n);
-    r.path.push(...this.path);
-    return r;
+    return new Reader(this.buf, at, at + n, this);
   }
 
   /** Runs `fn` with `name` pushed on the error path. */
