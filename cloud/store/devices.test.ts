@@ -139,6 +139,55 @@ describe("insertDevicesBulk", () => {
     ]);
   }, 60_000);
 
+  it("names an EK's bytes by where they lie in the device's manifest instead of storing them twice", async () => {
+    const manifest = bytes(1200);
+    const inManifest: NewDevice = {
+      ...device(1, "line-a"),
+      manifest,
+      eks: [
+        {
+          ekPubSha256: randomBytes(32).toString("hex"),
+          alg: "ecc-p256",
+          template: "L-2",
+          ekPub: manifest.subarray(40, 162),
+          cert: manifest.subarray(170, 916),
+          certNv: 0x01c0000a,
+        },
+      ],
+    };
+    // Equal bytes that are not a view of the manifest (a copy) are stored in the row.
+    const copied: NewDevice = {
+      ...inManifest,
+      serial: "SN-copied",
+      eks: [
+        {
+          ...inManifest.eks[0]!,
+          ekPubSha256: randomBytes(32).toString("hex"),
+          cert: manifest.slice(170, 916),
+        },
+      ],
+    };
+    const [a, b] = await db.write((tx) => insertDevicesBulk(tx, [inManifest, copied]));
+    const rows = await db.all<Record<string, unknown>>(
+      `SELECT device_id, ek_pub IS NULL AS pub_null, cert IS NULL AS cert_null, pub_at, pub_len, cert_at, cert_len
+         FROM device_eks ORDER BY device_id`,
+    );
+    expect(rows).toEqual([
+      { device_id: a, pub_null: 1, cert_null: 1, pub_at: 41, pub_len: 122, cert_at: 171, cert_len: 746 },
+      { device_id: b, pub_null: 1, cert_null: 0, pub_at: 41, pub_len: 122, cert_at: null, cert_len: null },
+    ]);
+    for (const id of [a!, b!]) {
+      const got = await getDevice(db, id);
+      expect(Buffer.from(got!.eks[0]!.ekPub!)).toEqual(Buffer.from(manifest.subarray(40, 162)));
+      expect(Buffer.from(got!.eks[0]!.cert!)).toEqual(Buffer.from(manifest.subarray(170, 916)));
+    }
+    // The registration path's read, without the manifest in its result, still gets the EK's bytes.
+    const byEk = await deviceByEk(db, inManifest.eks[0]!.ekPubSha256, { manifest: false });
+    expect(byEk?.manifest).toBeNull();
+    expect(Buffer.from(byEk!.eks[0]!.cert!)).toEqual(Buffer.from(manifest.subarray(170, 916)));
+    expect((await findDevices(db, { station: "line-a" }))[0]!.eks[0]!.ekPub!.length).toBe(122);
+  });
+
   it("inserts nothing when an EK is already taken (the statement fails as a whole)", async () => {
     const first = device(1, "line-a");
     await db.write((tx) => insertDevicesBulk(tx, [first]));
@@ -201,5 +250,33 @@ describe("migration 3 (a bundle's devices as a range of ids)", () => {
       { seq: 2, first_device: 5, last_device: 6 },
       { seq: 3, first_device: null, last_device: null },
     ]);
+  });
+});
+
+describe("migration 4 (imported EK bytes read from the manifest)", () => {
+  it("reads the EKs of earlier imports, stored in their rows, as before", async () => {
+    await db.close();
+    const path = join(dir, "v3.db");
+    db = await SqliteDatabase.open(path, { migrations: MIGRATIONS.slice(0, 3) });
+    const manifest = bytes(600);
+    const hash = randomBytes(32);
+    await db.write(async (tx) => {
+      await addStation(tx, "line-a", new Uint8Array(randomBytes(32)));
+      await tx.run(
+        `INSERT INTO devices (id, serial, source, station, manifest, state, created_at, updated_at)
+         VALUES (1, 'SN-old', 'bundle', 'line-a', ?, 'pre-registered', 0, 0)`,
+        [manifest],
+      );
+      await tx.run(
+        "INSERT INTO device_eks (ek_pub_sha256, device_id, alg, template, ek_pub, cert, cert_nv) VALUES (?, 1, 'rsa2048', 'L-1', ?, ?, 1)",
+        [new Uint8Array(hash), manifest.subarray(10, 290), manifest.subarray(300, 590)],
+      );
+    });
+    await db.close();
+    db = await SqliteDatabase.open(path);
+    const got = await deviceByEk(db, hash.toString("hex"));
+    expect(Buffer.from(got!.eks[0]!.ekPub!)).toEqual(Buffer.from(manifest.subarray(10, 290)));
+    expect(Buffer.from(got!.eks[0]!.cert!)).toEqual(Buffer.from(manifest.subarray(300, 590)));
+    expect(await db.get("SELECT pub_at, cert_at FROM device_eks")).toEqual({ pub_at: null, cert_at: null });
   });
 });

@@ -157,10 +157,20 @@ export async function addDeviceEvent(
   );
 }
 
+/**
+ * An EK's public area and certificate: in its row, or (an import's EKs, migration 4) the run of
+ * its device's manifest that the row's offset and length name. `e` is device_eks, `d` devices.
+ */
+const EK_PUB = "coalesce(e.ek_pub, substr(d.manifest, e.pub_at, e.pub_len))";
+const EK_CERT = "coalesce(e.cert, substr(d.manifest, e.cert_at, e.cert_len))";
+
 export async function deviceEks(db: SqlReader, deviceId: number): Promise<DeviceEk[]> {
-  return (await db.all<EkRow>("SELECT * FROM device_eks WHERE device_id = ? ORDER BY rowid", [deviceId])).map(
-    toEk,
+  const rows = await db.all<EkRow>(
+    `SELECT e.ek_pub_sha256, e.device_id, e.alg, e.template, ${EK_PUB} AS ek_pub, ${EK_CERT} AS cert, e.cert_nv
+       FROM device_eks e JOIN devices d ON d.id = e.device_id WHERE e.device_id = ? ORDER BY e.rowid`,
+    [deviceId],
   );
+  return rows.map(toEk);
 }
 
 /** A device row joined with one of its EKs (columns prefixed ek_), one row per EK. */
@@ -190,8 +200,8 @@ const deviceColumns = (manifest: boolean) => `d.id, d.serial, d.hw_uuid, d.model
   ${manifest ? "d.manifest" : "NULL AS manifest"}, d.comment, d.state, d.state_before_revoke, d.revoked_reason,
   d.certs_ca_generation, d.created_at, d.updated_at`;
 const DEVICE_WITHOUT_MANIFEST = deviceColumns(false);
-const EK_COLUMNS = `e.ek_pub_sha256 AS ek_hash, e.alg AS ek_alg, e.template AS ek_template, e.ek_pub AS ek_pub,
-  e.cert AS ek_cert, e.cert_nv AS ek_cert_nv`;
+const EK_COLUMNS = `e.ek_pub_sha256 AS ek_hash, e.alg AS ek_alg, e.template AS ek_template, ${EK_PUB} AS ek_pub,
+  ${EK_CERT} AS ek_cert, e.cert_nv AS ek_cert_nv`;
 const DEVICE_WITH_EKS = `${deviceColumns(true)}, ${EK_COLUMNS}`;
 
 /** One query for a device and all its EKs: every query is a trip to sqlite's thread. */
@@ -384,7 +394,9 @@ export async function restoreDevice(tx: SqlRunner, deviceId: number, now = Date.
 // - what every device of a run shares (source, station, comment, state, time, CA generation)
 //   once, as numbered parameters;
 // - the byte columns of its rows end to end in one blob per statement (the manifests; the EK
-//   public areas and certificates), which each row slices with substr(offset, length);
+//   public areas and certificates), which each row slices with substr(offset, length). EK bytes
+//   that are a run of the device's manifest (an import's) are not sent or stored again: the EK
+//   row names their offset and length in the manifest (migration 4);
 // - the rest of each row (serial, names, offsets…) as one JSON text of arrays, read with
 //   json_each; ids are the first id plus the row's position, EK hashes hex text (`unhex`);
 // - the events are copied from the device rows just inserted instead of being sent again.
@@ -451,11 +463,34 @@ const DEVICES_INSERT = `INSERT INTO devices (id, serial, hw_uuid, model, source,
 
 /**
  * ?1 first id, ?2 the EKs' bytes; ?3 the rows: [ekPubSha256 hex, device's position, alg, template,
- * pub offset, length, cert offset, length, certNv].
+ * pub offset, length, cert offset, length (in ?2), certNv, pub offset, length, cert offset,
+ * length (in the device's manifest)]. Each of pub and cert is in one place or the other (or null).
  */
-const EKS_INSERT = `INSERT INTO device_eks (ek_pub_sha256, device_id, alg, template, ek_pub, cert, cert_nv)
-     SELECT unhex(r ->> 0), ?1 + (r ->> 1), r ->> 2, r ->> 3, ${slice("?2", 4)}, ${slice("?2", 6)}, r ->> 8
+const EKS_INSERT = `INSERT INTO device_eks (ek_pub_sha256, device_id, alg, template, ek_pub, cert, cert_nv,
+       pub_at, pub_len, cert_at, cert_len)
+     SELECT unhex(r ->> 0), ?1 + (r ->> 1), r ->> 2, r ->> 3, ${slice("?2", 4)}, ${slice("?2", 6)}, r ->> 8,
+       r ->> 9, r ->> 10, r ->> 11, r ->> 12
      FROM (SELECT value AS r FROM json_each(?3))`;
+
+/**
+ * Where `part` lies in `manifest` (1-based offset, length), when it is a view of the manifest's
+ * own bytes, as an import's EK bytes are (check-item.ts decodes the manifest with views).
+ */
+function spanIn(manifest: Uint8Array | null, part: Uint8Array | null): [number, number] | undefined {
+  if (manifest === null || part === null || part.buffer !== manifest.buffer) return undefined;
+  const at = part.byteOffset - manifest.byteOffset;
+  return at >= 0 && at + part.length <= manifest.length ? [at + 1, part.length] : undefined;
+}
+
+/** An EK's bytes for EKS_INSERT: [offset, length] in the EK blob, then in the manifest. */
+function ekBytesColumns(
+  pack: BlobPack,
+  manifest: Uint8Array | null,
+  bytes: Uint8Array | null,
+): [[number, number] | [null, null], [number, number] | [null, null]] {
+  const span = spanIn(manifest, bytes);
+  return span ? [[null, null], span] : [pack.add(bytes), [null, null]];
+}
 
 /** Devices of one run (same shared columns), ids first, first + 1…, with their EKs and events. */
 async function insertRun(
@@ -483,16 +518,22 @@ async function insertRun(
         d.tpm.fw,
         ...manifests.add(d.manifest),
       ]);
-      for (const ek of d.eks)
+      for (const ek of d.eks) {
+        // Bytes the manifest holds are named by where they are in it, not written twice.
+        const [pubHere, pubInManifest] = ekBytesColumns(ekBytes, d.manifest, ek.ekPub);
+        const [certHere, certInManifest] = ekBytesColumns(ekBytes, d.manifest, ek.cert);
         eks.push([
           ek.ekPubSha256,
           k,
           ek.alg,
           ek.template,
-          ...ekBytes.add(ek.ekPub),
-          ...ekBytes.add(ek.cert),
+          ...pubHere,
+          ...certHere,
           ek.certNv,
+          ...pubInManifest,
+          ...certInManifest,
         ]);
+      }
     });
     await tx.run(DEVICES_INSERT, [
       first + i,

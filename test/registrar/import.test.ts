@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importFile } from "../../cloud/import/import-file.js";
 import { ImportError, type ImportReport } from "../../cloud/import/report.js";
 import { initRegistrarKeys } from "../../cloud/registrar/keys.js";
-import { findDevices } from "../../cloud/store/devices.js";
+import { deviceByEk, findDevices } from "../../cloud/store/devices.js";
 import { addStation, retireStation } from "../../cloud/store/stations.js";
 import { captureEvidence } from "../../factory/capture/index.js";
 import { loadCaDir } from "../../shared/ekcert/store.js";
@@ -143,11 +143,9 @@ describe("bundles of real TPMs", () => {
       ["BOARD-1", "bundle"],
     ]);
     for (const d of devices) expect(Buffer.from(d.bundle_digest!).toString("hex")).toBe(sha256hex(bundle));
-    const eks = await reg.db.all<{ h: string; cert: Uint8Array | null }>(
-      `SELECT lower(hex(ek_pub_sha256)) AS h, cert FROM device_eks WHERE device_id IN (${devices.map((d) => d.id).join(",")})`,
-    );
-    expect(eks.map((e) => e.h).sort()).toEqual([...expectedEks].sort());
-    expect(eks.every((e) => e.cert !== null)).toBe(true);
+    const eks = (await findDevices(reg.db, { station: station.name })).flatMap((d) => d.eks);
+    expect(eks.map((e) => e.ekPubSha256).sort()).toEqual([...expectedEks].sort());
+    expect(eks.every((e) => e.cert !== null && e.cert.length > 0 && e.ekPub !== null)).toBe(true);
     const [row] = await bundleRows(station.name);
     expect(row).toMatchObject({ seq: 1, accepted: 2, rejected: 0 });
     const st = await reg.db.get<{ last_seq: number; last_digest: Uint8Array }>(
@@ -406,11 +404,9 @@ describe("per-device refusals", () => {
       ]),
     );
     expect(r.accepted).toBe(1);
-    const row = await reg.db.get<{ cert: Uint8Array | null; cert_nv: number | null }>(
-      "SELECT cert, cert_nv FROM device_eks WHERE lower(hex(ek_pub_sha256)) = ?",
-      [ek.ek_pub_sha256],
-    );
-    expect(row).toEqual({ cert: null, cert_nv: null });
+    const got = (await deviceByEk(reg.db, ek.ek_pub_sha256))?.eks[0];
+    expect([got?.cert, got?.certNv]).toEqual([null, null]);
+    expect(Buffer.from(got!.ekPub!)).toEqual(Buffer.from(ek.pub));
   });
 
   it("reports the same EK captured by two stations and does not import it twice", async () => {
