@@ -111,12 +111,18 @@ describe("registrar import killed mid-import", () => {
     let polling = false;
     const killed = new Promise<void>((done) => {
       const poll = (): void => {
-        if (child.exitCode !== null || child.killed) return done();
+        if (child.exitCode !== null || child.killed) {
+          done();
+          return;
+        }
         void stat(`${dbPath}-wal`)
           .then((s) => s.size)
           .catch(() => 0)
           .then((size) => {
-            if (size < WAL_AT_KILL) return void setTimeout(poll, 5);
+            if (size < WAL_AT_KILL) {
+              setTimeout(poll, 5);
+              return;
+            }
             walAtKill = size;
             child.kill("SIGKILL");
             done();
@@ -132,7 +138,9 @@ describe("registrar import killed mid-import", () => {
     });
     const outcome = await Promise.race([exited, killed.then(() => exited)]);
     expect(outcome.signal, `the import finished before it could be killed: ${stderr}`).toBe("SIGKILL");
-    expect(walAtKill, "the import had written to the WAL when it was killed").toBeGreaterThanOrEqual(WAL_AT_KILL);
+    expect(walAtKill, "the import had written to the WAL when it was killed").toBeGreaterThanOrEqual(
+      WAL_AT_KILL,
+    );
 
     expect(await countDevices()).toBe(0);
     const db = await SqliteDatabase.open(dbPath, { mustExist: true });
