@@ -57,13 +57,12 @@ function bind(params: readonly SqlValue[] | undefined): unknown[] {
   );
 }
 
-/** Prepared statements kept per connection (each distinct SQL text, most recently used last). */
 /**
  * The writer's own settings, for imports: one transaction of up to hundreds of thousands of
  * devices, whose multi-row INSERTs touch pages all over the EK index (random 32-byte keys).
  * - temp_store MEMORY keeps each statement's journal (the pages it changed, kept so that a
  *   failing statement can be undone alone) in memory. By default it goes to a temporary file
- *   past 64 KiB: two extra writes of a page per imported device.
+ *   past 64 KiB: about one more page write (two write calls) per imported device.
  * - A 16 MiB page cache instead of 2 MiB: with the default, pages of that index fell out of
  *   the cache, were written to the WAL, read back and written again, about once per device.
  *   8, 16 and 32 MiB measured alike; 16 MiB holds the EK index of ~300,000 devices.
@@ -73,6 +72,7 @@ function bind(params: readonly SqlValue[] | undefined): unknown[] {
  */
 const WRITER_PRAGMAS = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;";
 
+/** Prepared statements kept per connection (each distinct SQL text, most recently used last). */
 const MAX_CACHED_STATEMENTS = 256;
 
 /**
