@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_CERTIFICATE_BYTES, parseCertificate } from "./certificate.js";
+import { canonicalSpki, MAX_CERTIFICATE_BYTES, parseCertificate, parsePublicKeyInfo } from "./certificate.js";
 import { ekPubSha256 } from "./ek-pub-hash.js";
 import { EkCertParseError } from "./errors.js";
 import { readCertificateInput } from "./input.js";
@@ -677,5 +677,37 @@ describe("hostile input: always an EkCertParseError, never a hang", () => {
       ),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe("canonicalSpki", () => {
+  // OpenSSL's own encoding (node's export) is the reference: ek_pub_sha256 hashes exactly it.
+  const keys = [
+    ...[1024, 2048, 3072, 4096].map((modulusLength) =>
+      generateKeyPairSync("rsa", { modulusLength, publicExponent: 0x10001 }),
+    ),
+    generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 3 }),
+    ...["prime256v1", "secp384r1", "secp521r1"].map((namedCurve) =>
+      generateKeyPairSync("ec", { namedCurve }),
+    ),
+  ];
+
+  it.each(keys.map((k) => [k.publicKey.asymmetricKeyDetails, k] as const))(
+    "writes what OpenSSL writes for %o",
+    (_details, { publicKey }) => {
+      const der = publicKey.export({ type: "spki", format: "der" });
+      expect(Buffer.from(canonicalSpki(parsePublicKeyInfo(der)))).toEqual(der);
+    },
+  );
+
+  it("rewrites an RSA key under id-RSAES-OAEP as rsaEncryption with NULL parameters", () => {
+    const der = keys[1]!.publicKey.export({ type: "spki", format: "der" });
+    // rsaEncryption (…01 01 01) → id-RSAES-OAEP (…01 01 07), same length, parameters kept NULL.
+    const oaep = Buffer.from(der);
+    const at = oaep.indexOf(Buffer.from("2a864886f70d010101", "hex"));
+    oaep[at + 8] = 0x07;
+    const key = parsePublicKeyInfo(oaep);
+    expect(key.canonical).toBe(false);
+    expect(Buffer.from(canonicalSpki(key))).toEqual(der);
   });
 });
