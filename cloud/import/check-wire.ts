@@ -7,7 +7,7 @@
 // - its results come back as ONE JSON text of small arrays, and the EK `pub` and `cert` of an
 //   accepted device as their offsets in its manifest, which the main thread still holds: the
 //   rows to insert are views of those bytes, never copies.
-import type { DeviceEk } from "../store/devices.js";
+import { type DeviceEk, offsetInManifest } from "../store/devices.js";
 import type { CheckedItem, CheckInput } from "./check-item.js";
 
 export interface WireBatch {
@@ -63,10 +63,8 @@ type WireResult =
 /** Where `part` lies in `whole` (a byte string of the manifest is a run of its bytes). */
 function offsetIn(whole: Uint8Array, part: Uint8Array): number {
   // A view of the manifest (check-item.ts decodes with views) says where it is.
-  if (part.buffer === whole.buffer) {
-    const at = part.byteOffset - whole.byteOffset;
-    if (at >= 0 && at + part.length <= whole.length) return at;
-  }
+  const view = offsetInManifest(whole, part);
+  if (view !== undefined) return view;
   const at = Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).indexOf(
     Buffer.from(part.buffer, part.byteOffset, part.byteLength),
   );

@@ -473,13 +473,19 @@ const EKS_INSERT = `INSERT INTO device_eks (ek_pub_sha256, device_id, alg, templ
      FROM (SELECT value AS r FROM json_each(?3))`;
 
 /**
- * Where `part` lies in `manifest` (1-based offset, length), when it is a view of the manifest's
- * own bytes, as an import's EK bytes are (check-item.ts decodes the manifest with views).
+ * Where `part` starts in `manifest` (0-based) when it is a view of the manifest's own bytes, as
+ * an import's EK bytes are (check-item.ts decodes the manifest with views); else undefined.
  */
-function spanIn(manifest: Uint8Array | null, part: Uint8Array | null): [number, number] | undefined {
-  if (manifest === null || part === null || part.buffer !== manifest.buffer) return undefined;
+export function offsetInManifest(manifest: Uint8Array, part: Uint8Array): number | undefined {
+  if (part.buffer !== manifest.buffer) return undefined;
   const at = part.byteOffset - manifest.byteOffset;
-  return at >= 0 && at + part.length <= manifest.length ? [at + 1, part.length] : undefined;
+  return at >= 0 && at + part.length <= manifest.length ? at : undefined;
+}
+
+/** Where `part` lies in `manifest` as substr takes it (1-based offset, length), or undefined. */
+function spanIn(manifest: Uint8Array | null, part: Uint8Array | null): [number, number] | undefined {
+  const at = manifest === null || part === null ? undefined : offsetInManifest(manifest, part);
+  return at === undefined ? undefined : [at + 1, (part as Uint8Array).length];
 }
 
 /** An EK's bytes for EKS_INSERT: [offset, length] in the EK blob, then in the manifest. */
