@@ -30,10 +30,10 @@ export class TpmEncodeError extends Error {
 /**
  * Reads big-endian fields from a byte range; never reads past `end`.
  *
- * `path` names the fields being decoded, for error messages. Codecs push a field's name before
- * decoding it and pop it after, without try/finally or a closure per field (decoding is on
- * the bulk-import path): a failure throws out of the whole decode, and the path at the throw
- * is the one its message names.
+ * `path` names the fields being decoded, for error messages. `field` pushes a field's name,
+ * decodes it and pops the name, without try/finally or a closure per field (decoding is on the
+ * bulk-import path): a failure throws out of the whole decode, and the path at the throw is the
+ * one its message names.
  */
 export class Reader {
   private pos: number;
@@ -94,6 +94,14 @@ export class Reader {
   sub(n: number): Reader {
     const at = this.need(n);
     return new Reader(this.buf, at, at + n, this);
+  }
+
+  /** Decodes one field with `name` on the error path: no closure, no try/finally (see above). */
+  field<T>(name: string, codec: { decode(r: Reader): T }): T {
+    this.path.push(name);
+    const value = codec.decode(this);
+    this.path.pop();
+    return value;
   }
 
   /** Runs `fn` with `name` pushed on the error path. */

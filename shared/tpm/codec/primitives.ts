@@ -117,9 +117,7 @@ export function sized<T>(name: string, inner: Codec<T>): Codec<T> {
       const size = r.u16();
       if (size === 0) r.fail(`size is 0 but a ${inner.name} is required`);
       const sub = r.sub(size);
-      sub.path.push(inner.name); // see Reader: no closure per field
-      const v = inner.decode(sub);
-      sub.path.pop();
+      const v = sub.field(inner.name, inner);
       if (sub.remaining !== 0)
         r.fail(`size field says ${size} but the ${inner.name} uses ${size - sub.remaining}`);
       return v;
@@ -143,11 +141,7 @@ export function struct<F extends Fields>(name: string, fields: F): Codec<StructV
     },
     decode(r) {
       const out: Record<string, unknown> = {};
-      for (const [key, codec] of entries) {
-        r.path.push(key);
-        out[key] = codec.decode(r);
-        r.path.pop();
-      }
+      for (const [key, codec] of entries) out[key] = r.field(key, codec);
       return out as StructValue<F>;
     },
   };
@@ -194,9 +188,7 @@ export function variant<
     },
     decode(r) {
       const head = prefix ? prefix.decode(r) : {};
-      r.path.push(tag);
-      const t = tagCodec.decode(r);
-      r.path.pop();
+      const t = r.field(tag, tagCodec);
       const arm = byTag.get(t);
       if (!arm) return r.fail(`${tag} ${hex(t)} is not one of ${known()}`);
       return { ...head, [tag]: t, ...arm.decode(r) } as P & VariantValue<Tag, Arms>;
@@ -237,11 +229,7 @@ export function list<T>(name: string, item: Codec<T>, max: number): Codec<T[]> {
       const count = r.u32();
       if (count > max) r.fail(`count ${count} exceeds the maximum of ${max}`);
       const out: T[] = [];
-      for (let i = 0; i < count; i++) {
-        r.path.push(`[${i}]`);
-        out.push(item.decode(r));
-        r.path.pop();
-      }
+      for (let i = 0; i < count; i++) out.push(r.field(`[${i}]`, item));
       return out;
     },
   };
