@@ -191,7 +191,7 @@ export async function* writeBundle(
     const at = (digests.length * DIGEST_LENGTH) % DIGEST_BLOCK_BYTES;
     if (at === 0) block = new Uint8Array(DIGEST_BLOCK_BYTES);
     const digest = block.subarray(at, at + DIGEST_LENGTH);
-    digest.set(createHash("sha256").update(item).digest());
+    digest.set(sha256(item));
     digests.push(digest);
   }
   yield signer(encodeBundleHeader(fields, digests));
@@ -294,7 +294,7 @@ export async function readBundle(
 ): Promise<OpenedBundle> {
   const maxItemBytes = options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES;
   const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-  const hash = createHash("sha256");
+  const whole = createHash("sha256"); // the digest of the whole plain bundle
   const seq = readSequence(source, {
     maxBytes: Math.max(maxItemBytes + 9, maxHeaderBytes),
     allowTags: [COSE_SIGN1_TAG],
@@ -318,7 +318,7 @@ export async function readBundle(
   if (kind === "sealed")
     throw new BundleMalformedError("this is a sealed bundle: open it with the registrar's X25519 key first");
   if (kind === "manifest") throw new BundleMalformedError("this is a single device manifest, not a bundle");
-  hash.update(first.value.bytes);
+  whole.update(first.value.bytes);
   const verified = verifySign1(first.value.bytes, options.stationKeys, maxHeaderBytes);
   const header = decodeBundleHeader(verified.payload, maxHeaderBytes);
   let digest: Uint8Array | undefined;
@@ -349,10 +349,10 @@ export async function readBundle(
       if (value.length > maxItemBytes)
         throw new BundleMalformedError(`bundle item ${index} is larger than ${maxItemBytes} bytes`, index);
       if (!sameBytes(sha256(value), header.digests[index]!)) throw new BundleDigestMismatchError(index);
-      hash.update(bytes);
+      whole.update(bytes);
       yield { index, bytes: value };
     }
-    digest = new Uint8Array(hash.digest());
+    digest = new Uint8Array(whole.digest());
   }
 
   return {
