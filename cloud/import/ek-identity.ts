@@ -8,7 +8,7 @@
 // and ekPubSha256 use), and matching the hash of the certificate's key is what proves the key
 // sound. An EK without a certificate has nothing else vouching for its key, so it also goes
 // through publicAreaToSpki, which refuses a modulus or point node:crypto cannot use.
-import { createHash, hash } from "node:crypto";
+import { hash } from "node:crypto";
 import { canonicalSpki, EC_CURVES, type PublicKeyInfo } from "../../shared/ekcert/certificate.js";
 import type { ManifestAlg } from "../../shared/formats/manifest.js";
 import { TPM_ALG } from "../../shared/tpm/constants.js";
@@ -104,7 +104,7 @@ export function ekIdentity(pub: Uint8Array, what: string, validate: boolean): Ek
   const spki = fastSpki(area);
   const sha256 = hash("sha256", spki, "hex"); // one-shot: no Hash object per device
   if (validate) {
-    const checked = createHash("sha256").update(publicAreaToSpki(area)).digest("hex");
+    const checked = hash("sha256", publicAreaToSpki(area), "hex");
     if (checked !== sha256)
       throw new PublicKeyError(`${what}: the key's SubjectPublicKeyInfo is not in canonical form`);
   }
