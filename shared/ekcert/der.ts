@@ -373,7 +373,9 @@ export function readOid(bytes: Uint8Array, t: Tlv, implicit = false): string {
   }
   if (oidCacheSize < OID_CACHE_MAX && t.length <= 32) {
     oidCacheSize++;
-    const entry = { octets: bytes.slice(from, t.end), dotted };
+    // A copy: kept for the life of the process, it must not be a view of a Buffer its owner
+    // reuses (Buffer's slice() would be one).
+    const entry = { octets: new Uint8Array(bytes.subarray(from, t.end)), dotted };
     const entries = oidCache.get(hash);
     if (entries) entries.push(entry);
     else oidCache.set(hash, [entry]);

@@ -6,11 +6,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseCertificate } from "./certificate.js";
+import { readTlv } from "./der.js";
 import { EkCertParseError } from "./errors.js";
 import { readCertificateInput } from "./input.js";
-import { nameKey, namesEqual, parseName } from "./name.js";
+import { nameKey, namesEqual, parseName, readName } from "./name.js";
 import type { Name } from "./types.js";
 
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const SHARED = fileURLToPath(new URL("../../../shared/", import.meta.url));
 const DIRS = ["manufacturer-cas", "ek-samples/cas", "ek-samples/certs"].map((d) => join(SHARED, d));
 const FILES = DIRS.flatMap((d) =>
@@ -238,6 +240,17 @@ describe("Names read before", () => {
     expect(c).not.toBe(a);
     expect(c.text).toBe("CN=cache probf, O=Example");
     expect(namesEqual(a, c)).toBe(false);
+  });
+
+  it("keeps a copy of a Name read from a Buffer that its owner then reuses", () => {
+    const der = tlv(0x30, tlv(0x31, tlv(0x30, oid("2.5.4.3"), tlv(UTF8, Buffer.from("reused buffer")))));
+    const memory = Buffer.alloc(der.length);
+    memory.set(der);
+    const n = readName(memory, readTlv(memory, 0));
+    memory.fill(0); // Buffer's slice() would have kept a view of this
+    expect(hex(n.der)).toBe(hex(der));
+    expect(n.text).toBe("CN=reused buffer");
+    expect(parseName(der)).toBe(n);
   });
 
   it("never keeps a Name that failed: the same bad bytes fail again", () => {

@@ -86,7 +86,8 @@ function walkName(bytes: Uint8Array, t: Tlv): ParsedName {
       throw new DerError("empty RelativeDistinguishedName (a SET needs one attribute)", set.start);
     rdns.push(rdn);
   }
-  return new ParsedName(bytes.slice(t.start, t.end), rdns);
+  // A copy (not slice(), a view on a Node Buffer): a read Name may be kept by the cache below.
+  return new ParsedName(new Uint8Array(bytes.subarray(t.start, t.end)), rdns);
 }
 
 /** A Name whose text is made on first use: the bulk path never shows one. */

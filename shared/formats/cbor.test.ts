@@ -292,6 +292,29 @@ describe("CBOR sequences (RFC 8742)", () => {
     await expect(run()).rejects.toThrow(/at offset 3/);
   });
 
+  it("decodes byte strings into memory of their own, even from a Node Buffer (whose slice() is a view)", () => {
+    const input = Buffer.from(unhex("a2 616b 43010203 616c 82 420405 4106"));
+    const value = decodeCbor(input) as { k: Uint8Array; l: Uint8Array[] };
+    input.fill(0xee);
+    expect(hex(value.k)).toBe("010203");
+    expect(value.l.map(hex)).toEqual(["0405", "06"]);
+    expect(value.k.buffer).not.toBe(input.buffer);
+  });
+
+  it("copies each streamed item once: its value's byte strings are views of the item's bytes", async () => {
+    const chunk = Buffer.from(unhex("4401020304 a1 6178 420506"));
+    const got: SequenceItem[] = [];
+    for await (const item of readSequence([chunk])) got.push(item);
+    chunk.fill(0xee);
+    const [bstr, map] = got as [SequenceItem, SequenceItem];
+    expect(hex(bstr.value as Uint8Array)).toBe("01020304");
+    expect((bstr.value as Uint8Array).buffer).toBe(bstr.bytes.buffer);
+    const x = (map.value as { x: Uint8Array }).x;
+    expect(hex(x)).toBe("0506");
+    expect(x.buffer).toBe(map.bytes.buffer);
+    expect(hex(map.bytes)).toBe("a1617842" + "0506");
+  });
+
   it("refuses more items than maxCount", () => {
     expect(codeOf(() => decodeSequence(seq, { maxCount: 3 }))).toBe("CBOR_LIMIT");
   });
@@ -302,8 +325,11 @@ describe("CBOR sequences (RFC 8742)", () => {
     // at every offset, and items already yielded must keep their bytes.
     const items = Array.from({ length: 40 }, (_, i) => new Uint8Array(i * 7).fill(i));
     const whole = Buffer.concat(items.map((b) => encodeCbor(b)));
-    for (const size of [1, 5, 64, 300]) {
-      const shared = new Uint8Array(size);
+    // A Buffer too: its slice() is a view, not a copy (unlike Uint8Array's).
+    for (const [size, shared] of [1, 5, 64, 300].flatMap((n) => [
+      [n, new Uint8Array(n)] as const,
+      [n, Buffer.alloc(n)] as const,
+    ])) {
       function* reusing(): Generator<Uint8Array> {
         for (let at = 0; at < whole.length; at += size) {
           const n = Math.min(size, whole.length - at);

@@ -66,7 +66,8 @@ export interface DecodeOptions {
   /**
    * Byte strings are views into the input instead of copies. Only for input the caller owns
    * and never changes; it saves one allocation per byte string (a bundle header's 100,000
-   * digests are 100,000 small buffers otherwise). Default false.
+   * digests are 100,000 small buffers otherwise). Default false. readSequence ignores it: its
+   * items' byte strings are always views of the item's own `bytes` (a copy of the stream's).
    */
   byteStringViews?: boolean;
 }
@@ -82,6 +83,12 @@ class NeedMore {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * A copy of `view` in memory of its own. Not `view.slice()`: on a Node Buffer (a file's or a
+ * socket's chunk) that is another view of the same memory, which its owner may reuse.
+ */
+const copyOf = (view: Uint8Array): Uint8Array => new Uint8Array(view);
 
 /** Short ASCII strings seen before (map keys, templates, algorithm names), by hash of their bytes. */
 const SHORT_TEXT = new Map<number, string>();
@@ -168,7 +175,7 @@ class Reader {
         return -1 - arg;
       case 2: {
         const bytes = this.take(arg, itemStart, at);
-        return this.views ? bytes : bytes.slice();
+        return this.views ? bytes : copyOf(bytes);
       }
       case 3:
         try {
@@ -391,10 +398,24 @@ export function decodeSequence(
       throw new CborLimitError(`more than ${options.maxCount} items in the sequence`, pos);
     const r = readItem(bytes, pos, options);
     if (r instanceof NeedMore) throw truncated(r, bytes.length, pos);
-    out.push({ value: r.value, bytes: bytes.slice(pos, r.end) });
+    out.push({ value: r.value, bytes: copyOf(bytes.subarray(pos, r.end)) });
     pos = r.end;
   }
   return out;
+}
+
+/**
+ * A streamed item as readSequence yields it: its bytes copied once out of the stream's memory,
+ * and its value read from that copy, so that the value's byte strings are views of `bytes`
+ * rather than copies of their own. `inPlace` is the value as first read from the stream's
+ * memory (with views, so nothing was copied); a top-level byte string, which a bundle's
+ * manifests are, needs no second reading.
+ */
+function ownItem(encoded: Uint8Array, inPlace: CborValue, options: DecodeOptions): SequenceItem {
+  const bytes = copyOf(encoded);
+  if (inPlace instanceof Uint8Array) return { value: bytes.subarray(bytes.length - inPlace.length), bytes };
+  if (inPlace === null || typeof inPlace !== "object") return { value: inPlace, bytes };
+  return { value: decodeCbor(bytes, { ...options, byteStringViews: true }), bytes };
 }
 
 /**
@@ -411,6 +432,7 @@ export async function* readSequence(
   let need = 1;
   let count = 0;
   let consumed = 0; // bytes of the stream before buf[0], for error offsets
+  const inPlace: DecodeOptions = { ...options, byteStringViews: true }; // see ownItem
   const drain = function* (): Generator<SequenceItem> {
     let pos = 0;
     while (buf.length - pos >= need) {
@@ -418,7 +440,7 @@ export async function* readSequence(
         throw new CborLimitError(`more than ${options.maxCount} items in the sequence`, consumed + pos);
       let r: ReturnType<typeof readItem>;
       try {
-        r = readItem(buf, pos, options);
+        r = readItem(buf, pos, inPlace);
       } catch (e) {
         if (e instanceof CborError) e.shift(consumed);
         throw e;
@@ -428,7 +450,7 @@ export async function* readSequence(
         break;
       }
       count++;
-      yield { value: r.value, bytes: buf.slice(pos, r.end) };
+      yield ownItem(buf.subarray(pos, r.end), r.value, options);
       pos = r.end;
       need = 1;
     }
@@ -465,7 +487,7 @@ export async function* readSequence(
     if (chunk.length === 0) continue;
     pendingLength += chunk.length;
     if (buf.length + pendingLength < need) {
-      pending.push(chunk.slice()); // kept across the next read
+      pending.push(copyOf(chunk)); // kept across the next read
       continue;
     }
     pending.push(chunk);
@@ -473,7 +495,7 @@ export async function* readSequence(
     yield* drain();
     if (buf.length > maxBytes) throw new CborLimitError(`item larger than ${maxBytes} bytes`, consumed);
     if (aliased) {
-      buf = buf.slice(); // the unfinished item outlives this chunk
+      buf = copyOf(buf); // the unfinished item outlives this chunk
       aliased = false;
     }
   }
