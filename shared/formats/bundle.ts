@@ -74,8 +74,13 @@ export type BundleItems = readonly Uint8Array[] | (() => AsyncIterable<Uint8Arra
 /** SHA-256 in one call: node's one-shot `hash` skips the Hash object (~2 µs of an item's ~4). */
 const sha256 = (bytes: Uint8Array): Uint8Array => hash("sha256", bytes, "buffer");
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+/**
+ * Whether `item` hashes to `digest`. Compared as hex: a string result spares the ArrayBuffer
+ * that a Buffer result costs (~1 µs per item, as much as the hash of a manifest).
+ */
+function hashesTo(item: Uint8Array, digest: Uint8Array): boolean {
+  const expected = Buffer.from(digest.buffer, digest.byteOffset, digest.length).toString("hex");
+  return hash("sha256", item, "hex") === expected;
 }
 
 function iterate(items: BundleItems): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
@@ -199,7 +204,7 @@ export async function* writeBundle(
   for await (const item of iterate(items)) {
     const expected = digests[index];
     if (expected === undefined) throw new BundleItemCountError(index, digests.length, "extra");
-    if (!sameBytes(sha256(item), expected)) throw new BundleDigestMismatchError(index);
+    if (!hashesTo(item, expected)) throw new BundleDigestMismatchError(index);
     yield byteStringHead(item.length);
     yield item;
     index++;
@@ -348,7 +353,7 @@ export async function readBundle(
         throw new BundleMalformedError(`bundle item ${index} is not a byte string`, index);
       if (value.length > maxItemBytes)
         throw new BundleMalformedError(`bundle item ${index} is larger than ${maxItemBytes} bytes`, index);
-      if (!sameBytes(sha256(value), header.digests[index]!)) throw new BundleDigestMismatchError(index);
+      if (!hashesTo(value, header.digests[index]!)) throw new BundleDigestMismatchError(index);
       whole.update(bytes);
       yield { index, bytes: value };
     }

@@ -405,6 +405,31 @@ export function decodeSequence(
 }
 
 /**
+ * Item copies up to ITEM_SLAB_COPY_MAX bytes are cut from slabs of ITEM_SLAB_BYTES. A new
+ * ArrayBuffer past 64 bytes (smaller ones live in V8's heap) costs 1–2 µs whatever its size;
+ * a copy into a slab costs only the copy: ~0.1 µs for a bundle's 1.3 KB manifests. Slabs are
+ * never reused, so no two copies share bytes; a copy keeps its slab alive, as Node's Buffer
+ * pool does.
+ */
+const ITEM_SLAB_BYTES = 64 * 1024;
+const ITEM_SLAB_COPY_MAX = 8 * 1024;
+let itemSlab = new Uint8Array(0);
+let itemSlabAt = 0;
+
+function itemCopy(view: Uint8Array): Uint8Array {
+  const n = view.length;
+  if (n > ITEM_SLAB_COPY_MAX) return copyOf(view);
+  if (itemSlabAt + n > itemSlab.length) {
+    itemSlab = new Uint8Array(ITEM_SLAB_BYTES);
+    itemSlabAt = 0;
+  }
+  const out = itemSlab.subarray(itemSlabAt, itemSlabAt + n);
+  out.set(view);
+  itemSlabAt += n;
+  return out;
+}
+
+/**
  * A streamed item as readSequence yields it: its bytes copied once out of the stream's memory,
  * and its value read from that copy, so that the value's byte strings are views of `bytes`
  * rather than copies of their own. `inPlace` is the value as first read from the stream's
@@ -412,7 +437,7 @@ export function decodeSequence(
  * manifests are, needs no second reading.
  */
 function ownItem(encoded: Uint8Array, inPlace: CborValue, options: DecodeOptions): SequenceItem {
-  const bytes = copyOf(encoded);
+  const bytes = itemCopy(encoded);
   if (inPlace instanceof Uint8Array) return { value: bytes.subarray(bytes.length - inPlace.length), bytes };
   if (inPlace === null || typeof inPlace !== "object") return { value: inPlace, bytes };
   return { value: decodeCbor(bytes, { ...options, byteStringViews: true }), bytes };
