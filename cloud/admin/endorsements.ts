@@ -58,7 +58,7 @@ export async function preRegisterEndorsement(
     );
   const verdict = verifyEkCertificate(ders[0]!, {
     store: await registrar.caStore(),
-    intermediates: ders.slice(1).map(parseCertificate),
+    intermediates: ders.slice(1).map((der) => parseCertificate(der)),
     at: new Date(registrar.clock()),
   });
   if (!verdict.ok) throw new EndorsementError("ENDORSEMENT_CERT_UNTRUSTED", verdict.reason);

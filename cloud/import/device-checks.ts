@@ -63,7 +63,8 @@ export class DeviceChecker {
         const certLabel = `EK certificate${nvText(ek.cert_nv)}`;
         let cert: Certificate;
         try {
-          cert = parseCertificate(ek.cert);
+          // Views, not a copy: the manifest's bytes stay unchanged while it is checked.
+          cert = parseCertificate(ek.cert, { views: true });
         } catch (e) {
           return { ok: false, reason: `${certLabel} could not be read: ${message(e)}` };
         }

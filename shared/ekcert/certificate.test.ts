@@ -325,6 +325,17 @@ describe("the 8 real EK certificates", () => {
     expect(cert.serial).toBe(serial);
   });
 
+  it("with views, keeps views of the caller's bytes (no copy) and reads the same certificate", () => {
+    const der = derOf(EK_FILES[0] as string);
+    const copied = parseCertificate(der);
+    const viewed = parseCertificate(der, { views: true });
+    expect(viewed.der.buffer).toBe(der.buffer);
+    expect(viewed.tbs.buffer).toBe(der.buffer);
+    expect(copied.der.buffer).not.toBe(der.buffer);
+    expect(viewed.serial).toBe(copied.serial);
+    expect(Buffer.from(viewed.spki).equals(Buffer.from(copied.spki))).toBe(true);
+  });
+
   it("gives usable public keys of the right type", () => {
     for (const [, , cert] of samples) {
       expect(cert.publicKey.asymmetricKeyType).toBe(cert.keyType);

@@ -133,7 +133,8 @@ function checkEk(value: unknown, i: number): ManifestEk {
   const path = `eks[${i}]`;
   const v = object(value, EK_KEYS, path);
   // On the wire a digest is a byte string (DESIGN §5); in memory, the hex the registrar keys on.
-  const sha = Buffer.from(bytes(v["ek_pub_sha256"], `${path}.ek_pub_sha256`, 32)).toString("hex");
+  const digest = bytes(v["ek_pub_sha256"], `${path}.ek_pub_sha256`, 32);
+  const sha = Buffer.from(digest.buffer, digest.byteOffset, digest.length).toString("hex"); // a view, not a copy
   if (sha.length !== 64) fail(`${path}.ek_pub_sha256`, "is not a 32-byte SHA-256 digest");
   const cert = bytesOrNull(v["cert"], `${path}.cert`, MANIFEST_LIMITS.maxCertBytes);
   const certNv = v["cert_nv"] === null ? null : uint(v["cert_nv"], `${path}.cert_nv`, 0xffffffff);

@@ -56,7 +56,7 @@ describe("EK certificates of the harness fleet", () => {
     const tpm = fleet.tpm("a");
     expect(tpm.chain).not.toBeNull();
     const chainNv = new Uint8Array(await nvRead(tpm.tcti, tpm.chain?.nvIndex as number));
-    const intermediates = readCertificateInput(chainNv).map(parseCertificate);
+    const intermediates = readCertificateInput(chainNv).map((der) => parseCertificate(der));
     const { root } = fleet.pki.vendorA;
     const { store } = await loadCaDir(fleet.pki.trustedCaDir);
     const onlyRoot = new CaStore(store.certificates.filter((c) => Buffer.from(c.der).equals(root.certDer)));

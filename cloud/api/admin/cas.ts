@@ -24,7 +24,7 @@ export function caRoutes(registrar: Registrar): Hono<{ Variables: AdminVariables
     const pem = textField(body, "certificates", registrar.config.maxJsonBytes);
     let certs: Certificate[];
     try {
-      certs = readCertificateInput(new TextEncoder().encode(pem)).map(parseCertificate);
+      certs = readCertificateInput(new TextEncoder().encode(pem)).map((der) => parseCertificate(der));
     } catch (e) {
       throw new ApiError(400, "FIELD_INVALID", `certificates: ${(e as Error).message}`);
     }
