@@ -519,6 +519,41 @@ describe("hand-built certificates", () => {
     expect(cert.extKeyUsage).toEqual(["2.23.133.8.3"]);
   });
 
+  it("reads identical extension bytes once: later certificates share the read Extension, frozen", () => {
+    const eku = ext("2.5.29.37", false, seq(oid("2.23.133.8.1")));
+    const ku = ext("2.5.29.15", true, bits(Uint8Array.of(0x20)));
+    const ski = ext("2.5.29.14", false, octets(Uint8Array.of(1, 2, 3)));
+    const a = parseCertificate(buildCert({ serial: int(1), extensions: [eku, ku, ski] }));
+    const b = parseCertificate(buildCert({ serial: int(2), extensions: [eku, ku, ski] }));
+    expect(b.extensions[0]).toBe(a.extensions[0]);
+    expect(b.extKeyUsage).toBe(a.extKeyUsage);
+    expect(b.keyUsage).toBe(a.keyUsage);
+    expect([...(b.keyUsage ?? [])]).toEqual(["keyEncipherment"]);
+    expect(Object.isFrozen(a.extensions[0]) && Object.isFrozen(a.extKeyUsage)).toBe(true);
+    // A subjectKeyIdentifier is one certificate's own: read each time.
+    expect(b.extensions[2]).not.toBe(a.extensions[2]);
+    expect(Buffer.from(b.subjectKeyId ?? []).toString("hex")).toBe("010203");
+    // One byte more or less is another extension.
+    const other = parseCertificate(
+      buildCert({ extensions: [ext("2.5.29.37", false, seq(oid("2.23.133.8.3")))] }),
+    );
+    expect(other.extensions[0]).not.toBe(a.extensions[0]);
+    expect(other.extKeyUsage).toEqual(["2.23.133.8.3"]);
+  });
+
+  it("never keeps an extension that failed, nor one from memory that changes later", () => {
+    const bad = ext("2.5.29.15", true, octets(Uint8Array.of(8)));
+    expect(parseError(buildCert({ extensions: [bad] })).message).toMatch(/keyUsage/);
+    expect(parseError(buildCert({ extensions: [bad] })).message).toMatch(/keyUsage/);
+    const der = Buffer.from(buildCert({ extensions: [ext("2.5.29.19", true, seq(bool(true)))] }));
+    const cert = parseCertificate(der, { views: true });
+    expect(cert.basicConstraints).toEqual({ ca: true });
+    der.fill(0); // the cache keeps copies, not views of this buffer
+    expect(Buffer.from(cert.extensions[0]?.value ?? []).toString("hex")).toBe("30030101ff");
+    const again = parseCertificate(buildCert({ extensions: [ext("2.5.29.19", true, seq(bool(true)))] }));
+    expect(again.basicConstraints).toEqual({ ca: true });
+  });
+
   it("prints a negative serial with a minus sign, and a zero serial as 00", () => {
     expect(parseCertificate(buildCert({ serial: tlv(0x02, Uint8Array.of(0xff, 0x7f)) })).serial).toBe("-81");
     expect(parseCertificate(buildCert({ serial: int(0) })).serial).toBe("00");

@@ -40,6 +40,7 @@ import {
 import { DerError, EkCertParseError, toParseError, UnsupportedAlgorithmError } from "./errors.js";
 import { readName } from "./name.js";
 import { describeOid, OID } from "./oid.js";
+import { ReadBefore } from "./read-before.js";
 import { readTpmIdentity } from "./tpm-identity.js";
 import type { Certificate, Extension, KeyUsage, Name, TpmIdentity } from "./types.js";
 
@@ -442,6 +443,54 @@ function describePosition(at: Position): string {
   return at.oid === undefined ? `${at.where}[${at.ext}]` : `extension ${describeOid(at.oid)}`;
 }
 
+/**
+ * Extensions read before (read-before.ts), by their whole Extension element: the EK
+ * certificates of one CA share their key usage, basic constraints, policies and authority key
+ * id, and those of one TPM model their subjectAltName. An entry's Extension (its value a copy)
+ * and what it decoded to are shared by every certificate that has it, so they are frozen (a
+ * keyUsage Set cannot be frozen: it is never changed once made). A subjectKeyIdentifier, one per
+ * certificate, is not kept.
+ */
+const SEEN_EXTENSIONS = new ReadBefore<{ ext: Extension; decoded: Decoded }>(1024);
+
+/** Reads one Extension element `t` (not yet checked against the others). */
+function readExtension(bytes: Uint8Array, t: Tlv, at: Position): { ext: Extension; decoded: Decoded } {
+  const seen = SEEN_EXTENSIONS.get(bytes, t.start, t.end);
+  if (seen !== undefined) return seen;
+  expectUniversal(t, TAG.SEQUENCE, "Extension");
+  const [idTlv, second, third, extra] = children(bytes, t);
+  if (!idTlv || !second) throw new DerError("Extension needs an extnID and an extnValue", t.start);
+  const oid = readOid(bytes, idTlv);
+  let critical = false;
+  let valueTlv = second;
+  if (isUniversal(second, TAG.BOOLEAN)) {
+    critical = readBoolean(bytes, second);
+    if (!third) throw new DerError(`extension ${oid} has no extnValue`, t.start);
+    valueTlv = third;
+    if (extra) throw new DerError(`unexpected element after extension ${oid}`, extra.start);
+  } else if (third) {
+    throw new DerError(`unexpected element after extension ${oid}`, third.start);
+  }
+  const keep = oid !== OID.subjectKeyIdentifier;
+  // A kept extension's value is a copy, so that what it decodes to (views of it) is too.
+  const content = readOctetString(bytes, valueTlv);
+  const ext: Extension = { oid, critical, value: keep ? new Uint8Array(content) : content };
+  const decoded: Decoded = {};
+  at.oid = oid;
+  try {
+    decodeExtension(ext, decoded);
+  } catch (e) {
+    // Offsets inside the extension value, made offsets in the certificate.
+    if (e instanceof DerError) throw new DerError(e.detail, e.offset + contentStart(valueTlv));
+    throw e;
+  }
+  if (decoded.basicConstraints) Object.freeze(decoded.basicConstraints);
+  if (decoded.extKeyUsage) Object.freeze(decoded.extKeyUsage);
+  const read = { ext: Object.freeze(ext), decoded: Object.freeze(decoded) };
+  if (keep) SEEN_EXTENSIONS.set(bytes, t.start, t.end, read);
+  return read;
+}
+
 function readExtensions(
   bytes: Uint8Array,
   wrapper: Tlv,
@@ -457,34 +506,14 @@ function readExtensions(
     at.where = "tbsCertificate.extensions";
     at.ext = i;
     at.oid = undefined;
-    expectUniversal(t, TAG.SEQUENCE, "Extension");
-    const [idTlv, second, third, extra] = children(bytes, t);
-    if (!idTlv || !second) throw new DerError("Extension needs an extnID and an extnValue", t.start);
-    const oid = readOid(bytes, idTlv);
-    let critical = false;
-    let valueTlv = second;
-    if (isUniversal(second, TAG.BOOLEAN)) {
-      critical = readBoolean(bytes, second);
-      if (!third) throw new DerError(`extension ${oid} has no extnValue`, t.start);
-      valueTlv = third;
-      if (extra) throw new DerError(`unexpected element after extension ${oid}`, extra.start);
-    } else if (third) {
-      throw new DerError(`unexpected element after extension ${oid}`, third.start);
-    }
+    const read = readExtension(bytes, t, at);
+    const oid = read.ext.oid;
     if (seen.includes(oid)) {
       throw new DerError(`extension ${describeOid(oid)} appears twice`, t.start);
     }
     seen.push(oid);
-    const ext: Extension = { oid, critical, value: readOctetString(bytes, valueTlv) };
-    at.oid = oid;
-    try {
-      decodeExtension(ext, decoded);
-    } catch (e) {
-      // Offsets inside the extension value, made offsets in the certificate.
-      if (e instanceof DerError) throw new DerError(e.detail, e.offset + contentStart(valueTlv));
-      throw e;
-    }
-    extensions.push(ext);
+    Object.assign(decoded, read.decoded);
+    extensions.push(read.ext);
   }
   at.ext = undefined;
   return { extensions, decoded };

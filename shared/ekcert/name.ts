@@ -20,33 +20,15 @@ import {
 } from "./der.js";
 import { DerError, toParseError } from "./errors.js";
 import { attributeShortName } from "./oid.js";
+import { ReadBefore } from "./read-before.js";
 import type { Name, NameAttribute } from "./types.js";
 
 /**
- * Names read before, by their DER. A bulk import reads thousands of EK certificates from a few
- * CAs and TPM models: one issuer Name per CA, one SAN directoryName per model, the same empty
- * subject. Reading each distinct Name once saves its walk, its strings and its key (about 5 %
- * of an import's certificate checks). Identical bytes give an identical Name, and a Name is
- * never changed once made, so one object serves them all. Each keeps its own copy of its DER
- * (a caller's buffer may change later); a hit is compared byte for byte with it, so a hash
- * collision (or hostile input) only misses. Only Names read without error are kept. Bounded:
- * when full, it starts again empty.
+ * Names read before (read-before.ts): one issuer Name per CA, one SAN directoryName per TPM
+ * model, the same empty subject, about 5 % of an import's certificate checks. Identical bytes
+ * give an identical Name, and a Name is never changed once made, so one object serves them all.
  */
-const SEEN = new Map<number, ParsedName>();
-const SEEN_MAX = 1024;
-
-/** FNV-1a over bytes[start, end). */
-function hashRange(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-  return h;
-}
-
-function sameRange(der: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
-  if (der.length !== end - start) return false;
-  for (let i = 0; i < der.length; i++) if (der[i] !== bytes[start + i]) return false;
-  return true;
-}
+const SEEN = new ReadBefore<ParsedName>(1024);
 
 /**
  * Reads the Name element `t` of `bytes`. Its `der` is the Name exactly as encoded, in a copy of
@@ -54,12 +36,10 @@ function sameRange(der: Uint8Array, bytes: Uint8Array, start: number, end: numbe
  */
 export function readName(bytes: Uint8Array, t: Tlv): Name {
   expectUniversal(t, TAG.SEQUENCE, "Name");
-  const hash = hashRange(bytes, t.start, t.end);
-  const seen = SEEN.get(hash);
-  if (seen !== undefined && sameRange(seen.der, bytes, t.start, t.end)) return seen;
+  const seen = SEEN.get(bytes, t.start, t.end);
+  if (seen !== undefined) return seen;
   const name = walkName(bytes, t);
-  if (SEEN.size >= SEEN_MAX) SEEN.clear();
-  SEEN.set(hash, name);
+  SEEN.set(bytes, t.start, t.end, name);
   return name;
 }
 
