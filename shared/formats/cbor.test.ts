@@ -141,6 +141,8 @@ describe("strict decoding", () => {
   it.each([
     ["a duplicate text key", "a2616101616102", "CBOR_DUPLICATE_KEY"],
     ["a duplicate integer key", "a201020103", "CBOR_DUPLICATE_KEY"],
+    ["a text key repeated after an integer key", "a3 616101 0102 616103", "CBOR_DUPLICATE_KEY"],
+    ["an integer key repeated after a text key", "a3 0101 616102 0103", "CBOR_DUPLICATE_KEY"],
     ["an indefinite-length byte string (RFC A)", "5f42010243030405ff", "CBOR_NOT_DETERMINISTIC"],
     ["an indefinite-length text string (RFC A)", "7f657374726561646d696e67ff", "CBOR_NOT_DETERMINISTIC"],
     ["an indefinite-length array (RFC A)", "9f018202039f0405ffff", "CBOR_NOT_DETERMINISTIC"],
@@ -215,6 +217,19 @@ describe("strict decoding", () => {
     const v = decodeCbor(unhex("a2 6161 01 6162 a1 01 27"));
     expect(v).toEqual({ a: 1, b: new Map([[1, -8]]) });
     expect(Object.getPrototypeOf(v)).toBeNull();
+  });
+
+  it("decodes a map with text and integer keys to a Map with every entry, the number 1 apart from the text '1'", () => {
+    const v = decodeCbor(unhex("a4 616101 6131 02 01 03 6162 04")) as Map<number | string, CborValue>;
+    expect(v).toBeInstanceOf(Map);
+    expect(v.size).toBe(4);
+    expect([v.get("a"), v.get("1"), v.get(1), v.get("b")]).toEqual([1, 2, 3, 4]);
+  });
+
+  it("reads a text key __proto__ as a plain entry", () => {
+    const v = decodeCbor(unhex("a1 695f5f70726f746f5f5f a0")) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(v)).toBeNull();
+    expect(Object.keys(v)).toEqual(["__proto__"]);
   });
 });
 

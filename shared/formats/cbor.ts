@@ -209,32 +209,30 @@ class Reader {
 
   private map(count: number, itemStart: number, depth: number): CborObject | CborMap {
     // Heads are shortest and text is strict UTF-8, so two keys are equal exactly when their
-    // encodings are, and exactly when their values are (includes and Set keep the number 1 and
-    // the text "1" apart). Small maps, nearly all of them, are searched without a Set.
-    const keys: (number | string)[] = [];
-    const values: CborValue[] = [];
-    const seen = count > 16 ? new Set<number | string>() : undefined;
-    let allText = true;
+    // encodings are, and exactly when their values are (the object holds text keys only, the
+    // Map keeps the number 1 and the text "1" apart). Text keys go straight into the object;
+    // the first integer key moves what was read into a Map.
+    let obj: CborObject | undefined = Object.create(null) as CborObject;
+    let map: CborMap | undefined;
     for (let i = 0; i < count; i++) {
       const keyAt = this.pos;
       const key = this.item(itemStart, depth + 1);
-      if (typeof key === "string") {
-        // text keys
-      } else if (typeof key === "number") {
-        allText = false;
-      } else {
+      if (typeof key !== "string" && typeof key !== "number")
         throw new CborProfileError("map key is neither text nor an integer", keyAt);
+      if (obj !== undefined && typeof key === "string") {
+        if (key in obj) throw new CborDuplicateKeyError(`map has key ${JSON.stringify(key)} twice`, keyAt);
+        obj[key] = this.item(itemStart, depth + 1);
+        continue;
       }
-      if (seen ? seen.has(key) : keys.includes(key))
-        throw new CborDuplicateKeyError(`map has key ${JSON.stringify(key)} twice`, keyAt);
-      seen?.add(key);
-      keys.push(key);
-      values.push(this.item(itemStart, depth + 1));
+      if (obj !== undefined) {
+        map = new Map(Object.entries(obj));
+        obj = undefined;
+      }
+      const m = map as CborMap;
+      if (m.has(key)) throw new CborDuplicateKeyError(`map has key ${JSON.stringify(key)} twice`, keyAt);
+      m.set(key, this.item(itemStart, depth + 1));
     }
-    if (!allText) return new Map(keys.map((k, i) => [k, values[i]!]));
-    const obj = Object.create(null) as CborObject;
-    for (let i = 0; i < keys.length; i++) obj[keys[i] as string] = values[i]!;
-    return obj;
+    return obj ?? (map as CborMap);
   }
 
   private simple(info: number, at: number, itemStart: number): CborValue {
