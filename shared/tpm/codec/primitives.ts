@@ -128,9 +128,24 @@ export function sized<T>(name: string, inner: Codec<T>): Codec<T> {
 type Fields = Record<string, AnyCodec>;
 export type StructValue<F extends Fields> = { [K in keyof F]: Infer<F[K]> };
 
+/** A codec whose fields can be decoded into an object the caller made (see variant). */
+interface FieldsCodec<T> extends Codec<T> {
+  /** Decodes the fields, in order, as properties of `out`. */
+  decodeInto(r: Reader, out: Record<string, unknown>): void;
+}
+
 /** A structure: its fields in specification order (object key order). */
-export function struct<F extends Fields>(name: string, fields: F): Codec<StructValue<F>> & { fields: F } {
+export function struct<F extends Fields>(
+  name: string,
+  fields: F,
+): FieldsCodec<StructValue<F>> & { fields: F } {
   const entries = Object.entries(fields);
+  // Decoding walks plain arrays: the bulk import decodes a public area per device.
+  const keys = entries.map(([key]) => key);
+  const codecs = entries.map(([, codec]) => codec);
+  const decodeInto = (r: Reader, out: Record<string, unknown>): void => {
+    for (let i = 0; i < keys.length; i++) out[keys[i]!] = r.field(keys[i]!, codecs[i]!);
+  };
   return {
     name,
     fields,
@@ -141,9 +156,10 @@ export function struct<F extends Fields>(name: string, fields: F): Codec<StructV
     },
     decode(r) {
       const out: Record<string, unknown> = {};
-      for (const [key, codec] of entries) out[key] = r.field(key, codec);
+      decodeInto(r, out);
       return out as StructValue<F>;
     },
+    decodeInto,
   };
 }
 
@@ -187,11 +203,15 @@ export function variant<
       arm.encode(w, v as object);
     },
     decode(r) {
-      const head = prefix ? prefix.decode(r) : {};
+      // One object, filled in order (prefix fields, selector, arm fields), not spread together.
+      const out = (prefix ? prefix.decode(r) : {}) as Record<string, unknown>;
       const t = r.field(tag, tagCodec);
       const arm = byTag.get(t);
       if (!arm) return r.fail(`${tag} ${hex(t)} is not one of ${known()}`);
-      return { ...head, [tag]: t, ...arm.decode(r) } as P & VariantValue<Tag, Arms>;
+      out[tag] = t;
+      if ("decodeInto" in arm) (arm as FieldsCodec<object>).decodeInto(r, out);
+      else Object.assign(out, arm.decode(r));
+      return out as P & VariantValue<Tag, Arms>;
     },
   };
 }
