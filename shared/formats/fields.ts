@@ -40,7 +40,10 @@ export function fieldCheckers(what: string, makeError: (message: string) => Erro
     object(v: unknown, keys: readonly string[], path: string): PayloadObject {
       if (!isPayloadObject(v)) return fail(path, "is not a map with text keys");
       for (const k of keys) if (!Object.hasOwn(v, k)) fail(path, `has no field "${k}"`);
-      for (const k of Object.keys(v)) if (!keys.includes(k)) fail(path, `has an unknown field "${k}"`);
+      // It has every field of `keys`: as many fields in all means none other.
+      const own = Object.keys(v);
+      if (own.length !== keys.length)
+        for (const k of own) if (!keys.includes(k)) fail(path, `has an unknown field "${k}"`);
       return v;
     },
     /** Text; names (allowEmpty false) must be non-empty and free of control characters. */
