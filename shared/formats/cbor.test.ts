@@ -226,10 +226,17 @@ describe("strict decoding", () => {
     expect([v.get("a"), v.get("1"), v.get(1), v.get("b")]).toEqual([1, 2, 3, 4]);
   });
 
-  it("reads a text key __proto__ as a plain entry", () => {
-    const v = decodeCbor(unhex("a1 695f5f70726f746f5f5f a0")) as Record<string, unknown>;
+  it("reads text keys __proto__, constructor and toString as plain entries", () => {
+    // {"__proto__": {"x": 1}, "constructor": 2, "toString": 3}
+    const v = decodeCbor(
+      unhex("a3 695f5f70726f746f5f5f a1617801 6b636f6e7374727563746f7202 68746f537472696e6703"),
+    ) as Record<string, unknown>;
     expect(Object.getPrototypeOf(v)).toBeNull();
-    expect(Object.keys(v)).toEqual(["__proto__"]);
+    expect(Object.keys(v)).toEqual(["__proto__", "constructor", "toString"]);
+    expect(Object.getOwnPropertyDescriptor(v, "__proto__")?.value).toEqual({ x: 1 });
+    expect([v["constructor"], v["toString"]]).toEqual([2, 3]);
+    expect(({} as Record<string, unknown>)["x"]).toBeUndefined(); // no prototype was touched
+    expect(decodeCbor(unhex("a1 6178 a0")) as object).not.toHaveProperty("hasOwnProperty");
   });
 });
 

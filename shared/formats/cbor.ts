@@ -212,7 +212,12 @@ class Reader {
     // encodings are, and exactly when their values are (the object holds text keys only, the
     // Map keeps the number 1 and the text "1" apart). Text keys go straight into the object;
     // the first integer key moves what was read into a Map.
-    let obj: CborObject | undefined = Object.create(null) as CborObject;
+    //
+    // The object starts as a plain {} and loses its prototype once complete: filled through
+    // Object.create(null), it would be a dictionary from the start (twice the cost of a
+    // manifest's maps). Meanwhile only own properties count (hasOwn), and a "__proto__" key
+    // is defined as a property, not set (which would change the prototype).
+    let obj: CborObject | undefined = {};
     let map: CborMap | undefined;
     for (let i = 0; i < count; i++) {
       const keyAt = this.pos;
@@ -220,8 +225,12 @@ class Reader {
       if (typeof key !== "string" && typeof key !== "number")
         throw new CborProfileError("map key is neither text nor an integer", keyAt);
       if (obj !== undefined && typeof key === "string") {
-        if (key in obj) throw new CborDuplicateKeyError(`map has key ${JSON.stringify(key)} twice`, keyAt);
-        obj[key] = this.item(itemStart, depth + 1);
+        if (Object.hasOwn(obj, key))
+          throw new CborDuplicateKeyError(`map has key ${JSON.stringify(key)} twice`, keyAt);
+        const value = this.item(itemStart, depth + 1);
+        if (key === "__proto__")
+          Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+        else obj[key] = value;
         continue;
       }
       if (obj !== undefined) {
@@ -232,7 +241,7 @@ class Reader {
       if (m.has(key)) throw new CborDuplicateKeyError(`map has key ${JSON.stringify(key)} twice`, keyAt);
       m.set(key, this.item(itemStart, depth + 1));
     }
-    return obj ?? (map as CborMap);
+    return obj !== undefined ? (Object.setPrototypeOf(obj, null) as CborObject) : (map as CborMap);
   }
 
   private simple(info: number, at: number, itemStart: number): CborValue {
