@@ -49,8 +49,12 @@ function uintBytes(v: number): Uint8Array {
   return new Uint8Array(out);
 }
 
-/** Left-pads a coordinate to the curve's size; a longer value (beyond leading zeros) is refused. */
+/**
+ * Left-pads a coordinate to the curve's size; a longer value (beyond leading zeros) is refused.
+ * One of exactly that size is returned as it is (callers only read it).
+ */
 export function padCoordinate(v: Uint8Array, size: number, what: string): Uint8Array {
+  if (v.length === size) return v;
   let start = 0;
   while (v.length - start > size && v[start] === 0) start++;
   if (v.length - start > size)
