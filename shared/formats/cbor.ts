@@ -129,10 +129,13 @@ function sameAscii(text: string, buf: Uint8Array, start: number): boolean {
   return true;
 }
 
+const NO_TAGS: readonly number[] = [];
+
 class Reader {
   pos: number;
   items = 0;
-  private readonly allowTags: ReadonlySet<number> | "any";
+  /** The caller's list as it is: a Set per decode (three per manifest) cost more than it saved. */
+  private readonly allowTags: readonly number[] | "any";
   private readonly maxBytes: number;
   private readonly maxDepth: number;
   private readonly maxItems: number;
@@ -145,7 +148,7 @@ class Reader {
     anyTag = false,
   ) {
     this.pos = start;
-    this.allowTags = anyTag ? "any" : new Set(options.allowTags ?? []);
+    this.allowTags = anyTag ? "any" : (options.allowTags ?? NO_TAGS);
     this.maxBytes = options.maxBytes ?? DEFAULT_LIMITS.maxBytes;
     this.maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
     this.maxItems = options.maxItems ?? DEFAULT_LIMITS.maxItems;
@@ -200,7 +203,7 @@ class Reader {
         return this.map(arg, itemStart, depth);
       default: {
         // major 6: a tag
-        if (this.allowTags !== "any" && !this.allowTags.has(arg)) throw new CborUnknownTagError(arg, at);
+        if (this.allowTags !== "any" && !this.allowTags.includes(arg)) throw new CborUnknownTagError(arg, at);
         this.enter(depth, at);
         return new CborTag(arg, this.item(itemStart, depth + 1));
       }
