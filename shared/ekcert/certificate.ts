@@ -539,12 +539,14 @@ class ParsedCertificate implements Certificate {
   readonly subjectKeyId?: Uint8Array;
   readonly authorityKeyId?: Uint8Array;
   readonly tpm?: TpmIdentity;
+  readonly #serialTlv: Tlv;
+  #serial: string | undefined;
 
   constructor(
     readonly der: Uint8Array,
     readonly tbs: Uint8Array,
     readonly version: number,
-    readonly serial: string,
+    serial: Tlv,
     readonly issuer: Name,
     readonly subject: Name,
     readonly notBefore: Date,
@@ -556,6 +558,7 @@ class ParsedCertificate implements Certificate {
     readonly extensions: readonly Extension[],
     decoded: Decoded,
   ) {
+    this.#serialTlv = serial;
     this.#key = key;
     this.keyType = key.keyType;
     this.keyBits = key.keyBits;
@@ -566,6 +569,12 @@ class ParsedCertificate implements Certificate {
     if (decoded.subjectKeyId) this.subjectKeyId = decoded.subjectKeyId;
     if (decoded.authorityKeyId) this.authorityKeyId = decoded.authorityKeyId;
     if (decoded.tpm) this.tpm = decoded.tpm;
+  }
+
+  /** The serial number as colon-separated hex, made when first asked for (messages, listings). */
+  get serial(): string {
+    this.#serial ??= serialText(this.der, this.#serialTlv);
+    return this.#serial;
   }
 
   /** Throws EkCertParseError if the key is not usable (e.g. a point that is not on its curve). */
@@ -613,7 +622,8 @@ function parse(der: Uint8Array, at: Position): Certificate {
     if (version > 3) throw new DerError(`unknown version ${version}`, t.start);
     t = field(fields, i++, "serialNumber", tbsTlv, at);
   }
-  const serial = serialText(der, t);
+  readIntegerBytes(der, t); // checked now, shown as text when first asked for (serial)
+  const serial = t;
   const innerAlgTlv = field(fields, i++, "signature", tbsTlv, at);
   const innerAlg = readAlgorithmIdentifier(der, innerAlgTlv);
   const outerParams = signatureAlgorithm.paramsTlv && elementOf(der, signatureAlgorithm.paramsTlv);
