@@ -446,11 +446,11 @@ function itemCopy(view: Uint8Array): Uint8Array {
  * memory (with views, so nothing was copied); a top-level byte string, which a bundle's
  * manifests are, needs no second reading.
  */
-function ownItem(encoded: Uint8Array, inPlace: CborValue, options: DecodeOptions): SequenceItem {
+function ownItem(encoded: Uint8Array, inPlace: CborValue, withViews: DecodeOptions): SequenceItem {
   const bytes = itemCopy(encoded);
   if (inPlace instanceof Uint8Array) return { value: bytes.subarray(bytes.length - inPlace.length), bytes };
   if (inPlace === null || typeof inPlace !== "object") return { value: inPlace, bytes };
-  return { value: decodeCbor(bytes, { ...options, byteStringViews: true }), bytes };
+  return { value: decodeCbor(bytes, withViews), bytes };
 }
 
 /**
@@ -467,7 +467,7 @@ export async function* readSequence(
   let need = 1;
   let count = 0;
   let consumed = 0; // bytes of the stream before buf[0], for error offsets
-  const inPlace: DecodeOptions = { ...options, byteStringViews: true }; // see ownItem
+  const withViews: DecodeOptions = { ...options, byteStringViews: true }; // see ownItem
   const drain = function* (): Generator<SequenceItem> {
     let pos = 0;
     while (buf.length - pos >= need) {
@@ -475,7 +475,7 @@ export async function* readSequence(
         throw new CborLimitError(`more than ${options.maxCount} items in the sequence`, consumed + pos);
       let r: ReturnType<typeof readItem>;
       try {
-        r = readItem(buf, pos, inPlace);
+        r = readItem(buf, pos, withViews);
       } catch (e) {
         if (e instanceof CborError) e.shift(consumed);
         throw e;
@@ -485,7 +485,7 @@ export async function* readSequence(
         break;
       }
       count++;
-      yield ownItem(buf.subarray(pos, r.end), r.value, options);
+      yield ownItem(buf.subarray(pos, r.end), r.value, withViews);
       pos = r.end;
       need = 1;
     }
