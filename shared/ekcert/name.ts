@@ -66,7 +66,7 @@ function walkName(bytes: Uint8Array, t: Tlv): ParsedName {
       throw new DerError("empty RelativeDistinguishedName (a SET needs one attribute)", set.start);
     rdns.push(rdn);
   }
-  // A copy (not slice(), a view on a Node Buffer): a read Name may be kept by the cache below.
+  // A copy (not slice(), a view on a Node Buffer): a read Name may be kept (SEEN).
   return new ParsedName(new Uint8Array(bytes.subarray(t.start, t.end)), rdns);
 }
 
