@@ -8,6 +8,7 @@ import {
   PublicKeyError,
   publicAreaToKeyObject,
   publicAreaToSpki,
+  spkiFromNumbers,
 } from "./public-key.js";
 import { ECC_EK_PUB, RSA_AK_PUB, RSA_EK_PUB } from "./testdata/tpm2-tools.js";
 
@@ -54,6 +55,24 @@ describe("public area → node:crypto key", () => {
     const publicKey = rsa2048;
     const spki = publicKey.export({ type: "spki", format: "der" });
     expect(Buffer.from(publicAreaToSpki(areaFor(publicKey)))).toEqual(spki);
+  });
+
+  it("writes the same SPKI from the numbers alone (spkiFromNumbers), and refuses what it cannot write", () => {
+    const rsaSpki = rsa2048.export({ type: "spki", format: "der" });
+    expect(Buffer.from(spkiFromNumbers(areaFor(rsa2048)))).toEqual(rsaSpki);
+    const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
+    expect(Buffer.from(spkiFromNumbers(areaFor(publicKey)))).toEqual(
+      publicKey.export({ type: "spki", format: "der" }),
+    );
+    const f = keyObjectToPublicFields(rsa2048);
+    if (f.type !== TPM_ALG.RSA) throw new Error("expected RSA");
+    // A modulus one byte short of keyBits, and one without its top bit: not a 2048-bit key.
+    expect(() => spkiFromNumbers(rsaPublic(f.unique.subarray(1), 2048, 0))).toThrow(/not 2048 bits/);
+    const low = new Uint8Array(f.unique);
+    low[0] = 0x7f;
+    expect(() => spkiFromNumbers(rsaPublic(low, 2048, 0))).toThrow(PublicKeyError);
+    const keyedHash = { ...areaFor(rsa2048), type: TPM_ALG.KEYEDHASH } as unknown as TpmtPublic;
+    expect(() => spkiFromNumbers(keyedHash)).toThrow(/neither RSA nor ECC/);
   });
 
   it.each(["P-256", "P-384", "P-521"])("gives back the SPKI node:crypto made for a %s key", (curve) => {

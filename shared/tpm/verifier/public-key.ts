@@ -5,7 +5,7 @@
 // ECC: `unique` is the point (x, y) (TPMS_ECC_POINT, §11.2.5.2) on `parameters.curveID`
 // (TPM_ECC_CURVE, §6.4). node:crypto refuses a point that is not on the curve.
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { canonicalSpki, EC_CURVES, type EcCurve } from "../../ekcert/certificate.js";
+import { canonicalSpki, EC_CURVES } from "../../ekcert/certificate.js";
 import { OID } from "../../ekcert/oid.js";
 import { TPM_ALG, TPM_ECC } from "../constants.js";
 import type { EccPublic, RsaPublic, TpmtPublic } from "../structures/public.js";
@@ -143,34 +143,52 @@ function importKey(pub: TpmtPublic): KeyObject {
  */
 export function publicAreaToSpki(pub: TpmtPublic): Uint8Array {
   publicAreaToKeyObject(pub);
+  return spkiFromNumbers(pub);
+}
+
+/**
+ * The same SubjectPublicKeyInfo, written from the numbers without importing the key: the
+ * caller checks the key some other way (the bulk import matches it with its certificate's).
+ * Refuses an RSA modulus that is not `keyBits` long, and any type other than RSA and ECC.
+ * Throws PublicKeyError / UnsupportedAlgorithmError.
+ */
+export function spkiFromNumbers(pub: TpmtPublic): Uint8Array {
   if (pub.type === TPM_ALG.RSA) {
     let start = 0;
     while (start < pub.unique.length - 1 && pub.unique[start] === 0) start++;
+    const modulus = pub.unique.subarray(start);
+    if (modulus.length * 8 !== pub.parameters.keyBits || (modulus[0] ?? 0) < 0x80)
+      throw new PublicKeyError(
+        `RSA modulus in unique is not ${pub.parameters.keyBits} bits (keyBits says so)`,
+      );
     const e = pub.parameters.exponent === 0 ? DEFAULT_RSA_EXPONENT : pub.parameters.exponent;
     return canonicalSpki({
       keyType: "rsa",
       algorithm: OID.rsaEncryption,
       canonical: true,
       keyBits: pub.parameters.keyBits,
-      modulus: pub.unique.subarray(start),
+      modulus,
       exponent: uintBytes(e),
     });
   }
-  const ecc = pub as EccPublic;
-  const size = eccCurve(ecc.parameters.curveID);
-  const curve = EC_CURVES.find((c) => c.name === size.jwk) as EcCurve;
-  const point = new Uint8Array(1 + 2 * size.size);
-  point[0] = 0x04; // uncompressed (SEC 1 §2.3.3)
-  point.set(padCoordinate(ecc.unique.x, size.size, "ECC point x"), 1);
-  point.set(padCoordinate(ecc.unique.y, size.size, "ECC point y"), 1 + size.size);
-  return canonicalSpki({
-    keyType: "ec",
-    algorithm: OID.ecPublicKey,
-    canonical: true,
-    keyBits: curve.bits,
-    curve,
-    point,
-  });
+  if (pub.type === TPM_ALG.ECC) {
+    const size = eccCurve(pub.parameters.curveID);
+    const curve = EC_CURVES.find((c) => c.name === size.jwk);
+    if (!curve) throw new PublicKeyError(`ECC curve ${size.jwk} is not supported`);
+    const point = new Uint8Array(1 + 2 * size.size);
+    point[0] = 0x04; // uncompressed (SEC 1 §2.3.3)
+    point.set(padCoordinate(pub.unique.x, size.size, "ECC point x"), 1);
+    point.set(padCoordinate(pub.unique.y, size.size, "ECC point y"), 1 + size.size);
+    return canonicalSpki({
+      keyType: "ec",
+      algorithm: OID.ecPublicKey,
+      canonical: true,
+      keyBits: curve.bits,
+      curve,
+      point,
+    });
+  }
+  throw new PublicKeyError(`the public area is of type 0x${pub.type.toString(16)}, neither RSA nor ECC`);
 }
 
 /** The key-dependent fields of an RSA TPMT_PUBLIC. */
