@@ -49,6 +49,30 @@ describe("SqliteDatabase", () => {
     expect((await stat(`${db.path}-wal`)).mode & 0o777).toBe(0o600);
   });
 
+  it("creates a database with 16 KiB pages, and keeps the page size of one made before", async () => {
+    const [p] = await rawQuery<{ page_size: number }>(db.path, "PRAGMA page_size");
+    expect(p?.page_size).toBe(16_384);
+    // A database already in WAL mode with sqlite's default 4 KiB pages (as earlier versions made).
+    const old = join(dir, "old.db");
+    await new Promise<void>((resolve, reject) => {
+      const c = new sqlite3.Database(old, (err) => {
+        if (err) return reject(err);
+        c.exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)", (e) =>
+          c.close(() => (e ? reject(e) : resolve())),
+        );
+      });
+    });
+    const reopened = await SqliteDatabase.open(old);
+    try {
+      await reopened.write((tx) => tx.run("INSERT INTO t (x) VALUES (1)"));
+      expect(await reopened.get<{ n: number }>("SELECT COUNT(*) AS n FROM t")).toEqual({ n: 1 });
+    } finally {
+      await reopened.close();
+    }
+    const [q] = await rawQuery<{ page_size: number }>(old, "PRAGMA page_size");
+    expect(q?.page_size).toBe(4096);
+  });
+
   it("gives the writer an in-memory statement journal and a 16 MiB page cache (imports)", async () => {
     const settings = await db.write(async (tx) => ({
       temp: await tx.get<{ temp_store: number }>("PRAGMA temp_store"),

@@ -72,6 +72,19 @@ function bind(params: readonly SqlValue[] | undefined): unknown[] {
  */
 const WRITER_PRAGMAS = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;";
 
+/**
+ * The page size of a new database, in bytes (sqlite's default is 4 KiB). A device row carries
+ * its signed manifest (~1.3 KB with one EK certificate), and 4 KiB pages held two such rows,
+ * leaving a third of each page empty. With 16 KiB pages an import writes a quarter less to the
+ * WAL and then to the database file. Measured on the bench's RSA-signed bundles (interleaved
+ * runs, synchronous FULL): 100,000 devices, database 224 → 171 MB, final commit 763–847 →
+ * 342–463 ms; 300,000 devices, 673 → 511 MB, import 34.6–37.6 → 28.3–31.3 s, sqlite's threads
+ * 18.1–20.6 → 11.7–13.8 s of CPU, peak RSS 316–321 → 373–387 MB. Registrations (POST + PUT)
+ * measured alike with 4, 8 and 16 KiB pages. A database created with another page size keeps
+ * it: WAL mode cannot change it.
+ */
+const PAGE_SIZE = 16_384;
+
 /** Prepared statements kept per connection (each distinct SQL text, most recently used last). */
 const MAX_CACHED_STATEMENTS = 256;
 
@@ -264,6 +277,8 @@ export class SqliteDatabase implements SqlDatabase {
         `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; ` +
           `PRAGMA synchronous = ${synchronous.toUpperCase()}; ${WRITER_PRAGMAS}`,
       );
+      // Before WAL mode and the first table: only a new, empty database takes it (PAGE_SIZE).
+      await writer.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
       const mode = await writer.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL");
       if (mode?.journal_mode !== "wal")
         throw new StoreError(
