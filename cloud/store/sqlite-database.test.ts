@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sqlite3 from "sqlite3";
@@ -54,14 +54,8 @@ describe("SqliteDatabase", () => {
     expect(p?.page_size).toBe(16_384);
     // A database already in WAL mode with sqlite's default 4 KiB pages (as earlier versions made).
     const old = join(dir, "old.db");
-    await new Promise<void>((resolve, reject) => {
-      const c = new sqlite3.Database(old, (err) => {
-        if (err) return reject(err);
-        c.exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)", (e) =>
-          c.close(() => (e ? reject(e) : resolve())),
-        );
-      });
-    });
+    await writeFile(old, ""); // an empty file is an empty database
+    await rawExec(old, "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)");
     const reopened = await SqliteDatabase.open(old);
     try {
       await reopened.write((tx) => tx.run("INSERT INTO t (x) VALUES (1)"));

@@ -275,10 +275,10 @@ export class SqliteDatabase implements SqlDatabase {
     try {
       await writer.exec(
         `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; ` +
-          `PRAGMA synchronous = ${synchronous.toUpperCase()}; ${WRITER_PRAGMAS}`,
+          `PRAGMA synchronous = ${synchronous.toUpperCase()}; ${WRITER_PRAGMAS} ` +
+          // Before WAL mode and the first table: only a new, empty database takes it.
+          `PRAGMA page_size = ${PAGE_SIZE};`,
       );
-      // Before WAL mode and the first table: only a new, empty database takes it (PAGE_SIZE).
-      await writer.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
       const mode = await writer.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL");
       if (mode?.journal_mode !== "wal")
         throw new StoreError(
