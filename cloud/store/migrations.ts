@@ -216,9 +216,19 @@ ALTER TABLE device_eks ADD COLUMN cert_at INTEGER;
 ALTER TABLE device_eks ADD COLUMN cert_len INTEGER
 `;
 
+// The open sessions of an agent, which a new registration ends (supersedeChallenges). Sessions
+// are kept once used (the audit trail), and an agent registers again at every start, so
+// challenges_agent lists all the sessions it ever had: the UPDATE read each of them from the
+// table to test used_at, a cost that grew with every registration. This index holds only the
+// open sessions, usually none or one per agent. In the registration bench (512 agents
+// registering in a loop, interleaved runs) the registrar's CPU per registration went from
+// 749–777 to 670–692 µs at concurrency 64.
+const OPEN_CHALLENGES = `CREATE INDEX challenges_open ON challenges(agent_id) WHERE used_at IS NULL`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: INITIAL },
   { version: 2, name: "EK certificates verified at import, by CA generation", sql: CERTS_CA_GENERATION },
   { version: 3, name: "a bundle's devices as a range of ids", sql: BUNDLE_DEVICE_RANGES },
   { version: 4, name: "imported EK bytes read from the manifest", sql: EK_BYTES_IN_MANIFEST },
+  { version: 5, name: "an index of the open challenges", sql: OPEN_CHALLENGES },
 ];
