@@ -10,12 +10,12 @@
 //   certificate only in the allow-list mode (allowHashOnly).
 // With requirePreRegistration and requireEkCert off the registrar checks what keylime does:
 // any TPM that completes credential activation is admitted. A revoked device is refused always.
+import { hash } from "node:crypto";
 import {
   type Certificate,
   ekPubSha256,
   parseCertificate,
   readCertificateInput,
-  spkiSha256,
   verifyEkCertificate,
 } from "../../shared/ekcert/index.js";
 import type { TpmtPublic } from "../../shared/tpm/structures/public.js";
@@ -53,6 +53,8 @@ export interface ParsedRegistration {
   akName: Uint8Array;
   /** Lowercase hex SHA-256 of the EK's SubjectPublicKeyInfo (DESIGN §4). */
   ekPubSha256: string;
+  /** That SubjectPublicKeyInfo, DER as OpenSSL writes it (the canonical form). */
+  ekSpki: Uint8Array;
   /** The leaf of `ekcert`, when sent. */
   ekCert: Certificate | null;
   /** Further certificates sent after the leaf (PEM bundles), as path candidates. */
@@ -100,10 +102,12 @@ export function parseRegistration(request: RegistrationRequest): ParsedRegistrat
   const agentId = checkAgentId(request.agentId);
 
   let ekPublic: TpmtPublic;
-  let ekPubSha: string;
+  let ekSpki: Uint8Array;
   try {
     ekPublic = parsePublicArea(request.ekTpm, `ek_tpm of agent ${agentId}`);
-    ekPubSha = spkiSha256(publicAreaToSpki(ekPublic));
+    // Written in canonical form from the key's numbers, after node:crypto accepted the key:
+    // hashed as it is, like an import's EK (cloud/import/ek-identity.ts).
+    ekSpki = publicAreaToSpki(ekPublic);
   } catch (e) {
     throw invalid("EK_TPM_MALFORMED", `ek_tpm is not a usable TPM2B_PUBLIC: ${messageOf(e)}`, { cause: e });
   }
@@ -132,8 +136,9 @@ export function parseRegistration(request: RegistrationRequest): ParsedRegistrat
   if (request.ekcert !== null) {
     try {
       const ders = readCertificateInput(request.ekcert);
-      ekCert = parseCertificate(ders[0] as Uint8Array);
-      for (const der of ders.slice(1)) intermediates.push(parseCertificate(der));
+      // Views of the decoded request bytes, which nothing changes: no private copy each.
+      ekCert = parseCertificate(ders[0] as Uint8Array, { views: true });
+      for (const der of ders.slice(1)) intermediates.push(parseCertificate(der, { views: true }));
     } catch (e) {
       throw invalid("EK_CERT_MALFORMED", `ekcert could not be read: ${messageOf(e)}`, { cause: e });
     }
@@ -144,7 +149,8 @@ export function parseRegistration(request: RegistrationRequest): ParsedRegistrat
     ekPublic,
     akPublic,
     akName: objectName(akPublic),
-    ekPubSha256: ekPubSha,
+    ekPubSha256: hash("sha256", ekSpki, "hex"),
+    ekSpki,
     ekCert,
     intermediates,
   };
@@ -200,10 +206,13 @@ export async function checkAdmission(
       );
     }
   }
-  if (cert !== null && ekPubSha256(cert) !== ek)
+  // A certificate whose SPKI is, byte for byte, ek_tpm's canonical SPKI certifies that key;
+  // only another encoding needs canonicalizing and hashing.
+  const certKey = cert === null || equalBytes(cert.spki, parsed.ekSpki) ? ek : ekPubSha256(cert);
+  if (cert !== null && certKey !== ek)
     throw refused(
       "EK_CERT_KEY_MISMATCH",
-      `the EK certificate (serial ${cert.serial}) certifies another key (ek_pub_sha256 ${ekPubSha256(cert)}) than ek_tpm (${ek}): the certificate is not this TPM's`,
+      `the EK certificate (serial ${cert.serial}) certifies another key (ek_pub_sha256 ${certKey}) than ek_tpm (${ek}): the certificate is not this TPM's`,
     );
 
   if (config.requireEkCert) {
