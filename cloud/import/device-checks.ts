@@ -11,7 +11,7 @@
 // remembered as not trusted and ignored.
 import { createHash } from "node:crypto";
 import { parseCertificate } from "../../shared/ekcert/certificate.js";
-import { ekPubSha256 } from "../../shared/ekcert/ek-pub-hash.js";
+import { certKeySha256 } from "../../shared/ekcert/ek-pub-hash.js";
 import { CaStore } from "../../shared/ekcert/store.js";
 import type { Certificate } from "../../shared/ekcert/types.js";
 import { verifyEkCertificate, verifyIssuedBy } from "../../shared/ekcert/verify.js";
@@ -68,9 +68,7 @@ export class DeviceChecker {
         } catch (e) {
           return { ok: false, reason: `${certLabel} could not be read: ${message(e)}` };
         }
-        // A certificate whose SPKI is, byte for byte, the canonical SPKI of `pub` certifies
-        // that key; only another encoding needs hashing (ekPubSha256 canonicalizes it).
-        const certKey = Buffer.compare(cert.spki, spki) === 0 ? sha : ekPubSha256(cert);
+        const certKey = certKeySha256(cert, { spki, sha256: sha });
         if (certKey !== sha)
           return {
             ok: false,

@@ -13,7 +13,7 @@
 import { hash } from "node:crypto";
 import {
   type Certificate,
-  ekPubSha256,
+  certKeySha256,
   parseCertificate,
   readCertificateInput,
   verifyEkCertificate,
@@ -206,9 +206,7 @@ export async function checkAdmission(
       );
     }
   }
-  // A certificate whose SPKI is, byte for byte, ek_tpm's canonical SPKI certifies that key;
-  // only another encoding needs canonicalizing and hashing.
-  const certKey = cert === null || equalBytes(cert.spki, parsed.ekSpki) ? ek : ekPubSha256(cert);
+  const certKey = cert === null ? ek : certKeySha256(cert, { spki: parsed.ekSpki, sha256: ek });
   if (cert !== null && certKey !== ek)
     throw refused(
       "EK_CERT_KEY_MISMATCH",

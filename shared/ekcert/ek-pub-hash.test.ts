@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseCertificate, parsePublicKeyInfo, publicKeyObject } from "./certificate.js";
-import { ekPubSha256, spkiSha256 } from "./ek-pub-hash.js";
+import { certKeySha256, ekPubSha256, spkiSha256 } from "./ek-pub-hash.js";
 import { EkCertParseError } from "./errors.js";
 import { readCertificateInput } from "./input.js";
 
@@ -95,5 +95,35 @@ describe("ekPubSha256 equals node's export({ type: 'spki' }) without making a Ke
 
   it("refuses a SubjectPublicKeyInfo that does not parse", () => {
     expect(() => spkiSha256(Buffer.from("3003020101", "hex"))).toThrow(EkCertParseError);
+  });
+});
+
+describe("certKeySha256", () => {
+  const key = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
+  const spki = new Uint8Array(key.export({ type: "spki", format: "der" }));
+  const sha = sha256(spki);
+
+  it("answers the known hash for the very same bytes, without parsing them", () => {
+    // A stand-in hash shows which branch answered; real callers pass the SPKI's own hash.
+    expect(certKeySha256({ spki: new Uint8Array(spki) }, { spki, sha256: "known" })).toBe("known");
+  });
+
+  it("hashes another encoding of the key, or another key, as ekPubSha256 does", () => {
+    // The same key under id-RSAES-OAEP: other bytes, same canonical hash.
+    const pkcs1 = key.export({ type: "pkcs1", format: "der" });
+    const body = Buffer.concat([
+      Buffer.from("300b06092a864886f70d010107", "hex"),
+      Buffer.from([0x03, 0x82, (pkcs1.length + 1) >> 8, (pkcs1.length + 1) & 0xff, 0]),
+      pkcs1,
+    ]);
+    const oaep = Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body]);
+    expect(certKeySha256({ spki: oaep }, { spki, sha256: "known" })).toBe(sha);
+
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
+    const otherSpki = other.export({ type: "spki", format: "der" });
+    expect(certKeySha256({ spki: otherSpki }, { spki, sha256: sha })).toBe(sha256(otherSpki));
+    expect(() => certKeySha256({ spki: Buffer.from("3003020101", "hex") }, { spki, sha256: sha })).toThrow(
+      EkCertParseError,
+    );
   });
 });

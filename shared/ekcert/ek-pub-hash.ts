@@ -14,6 +14,18 @@ export function ekPubSha256(cert: Pick<Certificate, "spki">): string {
   return spkiSha256(cert.spki);
 }
 
+/**
+ * ekPubSha256 of the certificate, given a key already known in canonical form (`spki`, whose
+ * hash is `sha256`): a certificate holding those very bytes certifies that key, and only
+ * another encoding needs parsing, canonicalizing and hashing.
+ */
+export function certKeySha256(
+  cert: Pick<Certificate, "spki">,
+  known: { spki: Uint8Array; sha256: string },
+): string {
+  return Buffer.compare(cert.spki, known.spki) === 0 ? known.sha256 : ekPubSha256(cert);
+}
+
 /** The same for a SubjectPublicKeyInfo on its own (e.g. one made from a TPM2B_PUBLIC). Throws EkCertParseError. */
 export function spkiSha256(spki: Uint8Array): string {
   const key = parsePublicKeyInfo(spki);
