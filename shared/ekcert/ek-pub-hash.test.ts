@@ -1,7 +1,14 @@
 // ek_pub_sha256 against the openssl pipeline DESIGN §4 defines it by, run at test time:
 //   openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum
 import { execFile } from "node:child_process";
-import { createECDH, createHash, createPublicKey, ECDH, generateKeyPairSync } from "node:crypto";
+import {
+  createECDH,
+  createHash,
+  createPublicKey,
+  ECDH,
+  generateKeyPairSync,
+  type KeyObject,
+} from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +26,20 @@ const EK_FILES = readdirSync(join(SHARED, "ek-samples/certs"))
   .map((f) => join(SHARED, "ek-samples/certs", f));
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/**
+ * The RSA key's SPKI under id-RSAES-OAEP, not as OpenSSL writes it:
+ * SEQUENCE { SEQUENCE { id-RSAES-OAEP }, BIT STRING { 00, RSAPublicKey } }.
+ */
+function oaepSpki(key: KeyObject): Buffer {
+  const pkcs1 = key.export({ type: "pkcs1", format: "der" });
+  const body = Buffer.concat([
+    Buffer.from("300b06092a864886f70d010107", "hex"),
+    Buffer.from([0x03, 0x82, (pkcs1.length + 1) >> 8, (pkcs1.length + 1) & 0xff, 0]),
+    pkcs1,
+  ]);
+  return Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body]);
+}
 
 describe("ekPubSha256 of the real EK certificates", () => {
   const expected = new Map<string, string>();
@@ -81,16 +102,7 @@ describe("ekPubSha256 equals node's export({ type: 'spki' }) without making a Ke
 
   it("normalizes an RSA key under id-RSAES-OAEP to rsaEncryption", () => {
     const key = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
-    const pkcs1 = key.export({ type: "pkcs1", format: "der" });
-    // SEQUENCE { SEQUENCE { id-RSAES-OAEP }, BIT STRING { 00, RSAPublicKey } }
-    const alg = Buffer.from("300b06092a864886f70d010107", "hex");
-    const bitString = Buffer.concat([
-      Buffer.from([0x03, 0x82, (pkcs1.length + 1) >> 8, (pkcs1.length + 1) & 0xff, 0]),
-      pkcs1,
-    ]);
-    const body = Buffer.concat([alg, bitString]);
-    const spki = Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body]);
-    expect(spkiSha256(spki)).toBe(sha256(key.export({ type: "spki", format: "der" })));
+    expect(spkiSha256(oaepSpki(key))).toBe(sha256(key.export({ type: "spki", format: "der" })));
   });
 
   it("refuses a SubjectPublicKeyInfo that does not parse", () => {
@@ -110,14 +122,7 @@ describe("certKeySha256", () => {
 
   it("hashes another encoding of the key, or another key, as ekPubSha256 does", () => {
     // The same key under id-RSAES-OAEP: other bytes, same canonical hash.
-    const pkcs1 = key.export({ type: "pkcs1", format: "der" });
-    const body = Buffer.concat([
-      Buffer.from("300b06092a864886f70d010107", "hex"),
-      Buffer.from([0x03, 0x82, (pkcs1.length + 1) >> 8, (pkcs1.length + 1) & 0xff, 0]),
-      pkcs1,
-    ]);
-    const oaep = Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body]);
-    expect(certKeySha256({ spki: oaep }, { spki, sha256: "known" })).toBe(sha);
+    expect(certKeySha256({ spki: oaepSpki(key) }, { spki, sha256: "known" })).toBe(sha);
 
     const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
     const otherSpki = other.export({ type: "spki", format: "der" });
