@@ -3,7 +3,13 @@
 // credential challenge. Everything the step changes is one write transaction.
 import { appendAudit } from "../audit/audit-log.js";
 import type { Registrar } from "../registrar/registrar.js";
-import { agentKeys, saveRegistration } from "../store/agents.js";
+import {
+  type AgentRegistration,
+  type RegisteredAgent,
+  registeredAgent,
+  renewRegistration,
+  saveRegistration,
+} from "../store/agents.js";
 import { type ChallengeKind, insertChallenge, supersedeChallenges } from "../store/challenges.js";
 import { DeviceStateError, deviceByEk, setDeviceState } from "../store/devices.js";
 import {
@@ -34,6 +40,16 @@ export interface BegunRegistration {
   deviceId: number | null;
   regcount: number;
 }
+
+const sameBytes = (a: Uint8Array | null, b: Uint8Array | null): boolean =>
+  a === null || b === null ? a === b : Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+
+/** Whether a re-registration sent exactly what the agent's row records (renewRegistration). */
+const sameEvidence = (existing: RegisteredAgent, record: AgentRegistration): boolean =>
+  existing.deviceId === record.deviceId &&
+  sameBytes(existing.ekTpm, record.ekTpm) &&
+  sameBytes(existing.ekcert, record.ekcert) &&
+  sameBytes(existing.aikTpm, record.aikTpm);
 
 const isParsed = (r: RegistrationRequest | ParsedRegistration): r is ParsedRegistration => "ekPublic" in r;
 
@@ -70,7 +86,7 @@ async function register(
   const prepared = prepareChallenge(registrar, parsed, options.kind);
   const now = registrar.nowSeconds();
 
-  const record = {
+  const record: AgentRegistration = {
     agentId,
     deviceId: admission.deviceId,
     ekPubSha256: parsed.ekPubSha256,
@@ -86,7 +102,7 @@ async function register(
   // Few statements: this transaction is on the path of every registration.
   const regcount = await registrar.db.write(
     async (tx) => {
-      const existing = await agentKeys(tx, agentId);
+      const existing = await registeredAgent(tx, agentId);
       let count = 1;
       if (existing) {
         const changed: string[] = [];
@@ -104,7 +120,8 @@ async function register(
         count = existing.regcount + 1;
         await supersedeChallenges(tx, agentId, now);
       }
-      await saveRegistration(tx, record, count, now);
+      if (existing && sameEvidence(existing, record)) await renewRegistration(tx, record, count, now);
+      else await saveRegistration(tx, record, count, now);
       await insertChallenge(tx, prepared.record);
       if (admission.deviceId !== null) {
         try {

@@ -109,6 +109,22 @@ export async function agentKeys(db: SqlReader, agentId: string): Promise<AgentKe
   return r && toAgentKeys(r);
 }
 
+/** A registered agent's identity and the evidence its last registration recorded. */
+export type RegisteredAgent = AgentKeys & Pick<Agent, "ekTpm" | "ekcert" | "aikTpm">;
+
+/**
+ * The agent's identity and recorded evidence, for a registration to compare with what it was
+ * sent (saveRegistration or renewRegistration). The byte fields are the row's own buffers.
+ */
+export async function registeredAgent(db: SqlReader, agentId: string): Promise<RegisteredAgent | undefined> {
+  const [r] = await db.batch<AgentKeysRow & Pick<AgentRow, "ek_tpm" | "ekcert" | "aik_tpm">>(
+    `SELECT j.value ->> '_i' AS _i, ${AGENT_KEYS}, a.ek_tpm, a.ekcert, a.aik_tpm
+       FROM json_each(?1) j JOIN agents a ON a.agent_id = j.value ->> 'id'`,
+    { id: agentId },
+  );
+  return r && { ...toAgentKeys(r), ekTpm: r.ek_tpm, ekcert: r.ekcert, aikTpm: r.aik_tpm };
+}
+
 /**
  * The agent's identity with its newest challenge of `kind` (undefined when it has none): the
  * one query an online answer (keylime PUT) needs before it is checked.
@@ -192,6 +208,29 @@ export async function saveRegistration(
       now: nowSeconds,
       regcount,
     },
+  );
+}
+
+/** What a re-registration may change without new evidence: see renewRegistration. */
+export type AgentRenewal = Pick<AgentRegistration, "agentId" | "mtlsCert" | "ip" | "port">;
+
+/**
+ * Records a re-registration that sent the evidence already recorded (the same ek_tpm, ekcert
+ * and aik_tpm, for the same device): saveRegistration without rewriting those blobs or any
+ * indexed column. An agent re-registers at every start, and the blobs are most of its row: on
+ * this path they were most of the statement's cost (JSON, unhex, record and index writes).
+ */
+export async function renewRegistration(
+  tx: SqlRunner,
+  a: AgentRenewal,
+  regcount: number,
+  nowSeconds: number,
+): Promise<void> {
+  await tx.batch(
+    `UPDATE agents SET mtls_cert = j.value ->> 'mtls', ip = j.value ->> 'ip', port = j.value ->> 'port',
+       registered_at = j.value ->> 'now', active = 0, activated_at = NULL, regcount = j.value ->> 'regcount'
+     FROM json_each(?1) j WHERE agents.agent_id = j.value ->> 'id'`,
+    { id: a.agentId, mtls: a.mtlsCert, ip: a.ip, port: a.port, now: nowSeconds, regcount },
   );
 }
 

@@ -297,6 +297,57 @@ describe("the keylime protocol with a pre-registered TPM", () => {
     expect(await deviceState(deviceId)).toBe("active");
   });
 
+  it("re-registration records what changed: a reissued EK certificate, then only a new address", async () => {
+    // Not pre-registered, so the certificate may change: the registrar keeps the agent's row as
+    // sent last, whether the re-registration rewrites its evidence or only its details.
+    await registrar({ requirePreRegistration: false });
+    const tpm = await softTpm();
+    expect((await registerAndActivate("agent-renewed", tpm)).status).toBe(200);
+    const evidence = async () => {
+      const row = await (reg as TestRegistrar).db.get<{
+        ekcert: Uint8Array;
+        ek_tpm: Uint8Array;
+        aik_tpm: Uint8Array;
+        ip: string;
+        port: number;
+        regcount: number;
+        active: number;
+      }>("SELECT ekcert, ek_tpm, aik_tpm, ip, port, regcount, active FROM agents WHERE agent_id = ?", [
+        "agent-renewed",
+      ]);
+      return row && { ...row, ekcert: b64(row.ekcert), ek_tpm: b64(row.ek_tpm), aik_tpm: b64(row.aik_tpm) };
+    };
+    const reissued = await issueEkCert({
+      issuer: fleet.pki.vendorA.rsaIntermediate,
+      ekPublicKey: new Uint8Array(tpm.ekPublicKey.export({ format: "der", type: "spki" })),
+    });
+    expect(b64(reissued)).not.toBe(b64(tpm.certDer));
+
+    const withNewCert = await register("agent-renewed", { ...tpm, certDer: reissued }, { ip: "10.0.0.7" });
+    expect(withNewCert.status, withNewCert.body.status).toBe(200);
+    expect(await evidence()).toEqual({
+      ekcert: b64(reissued),
+      ek_tpm: b64(tpm.ekTpm),
+      aik_tpm: b64(tpm.aikTpm),
+      ip: "10.0.0.7",
+      port: 9002,
+      regcount: 2,
+      active: 0,
+    });
+
+    const sameEvidence = await register("agent-renewed", { ...tpm, certDer: reissued }, { port: 9010 });
+    expect(sameEvidence.status, sameEvidence.body.status).toBe(200);
+    expect(await evidence()).toEqual({
+      ekcert: b64(reissued),
+      ek_tpm: b64(tpm.ekTpm),
+      aik_tpm: b64(tpm.aikTpm),
+      ip: "127.0.0.1",
+      port: 9010,
+      regcount: 3,
+      active: 0,
+    });
+  });
+
   it("supersedes an unanswered challenge when the agent registers again", async () => {
     await registrar();
     const tpm = await softTpm();
