@@ -6,8 +6,10 @@
 import { createHash, type KeyObject } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RegistrarConfig } from "../../cloud/registrar/config.js";
+import { Registrar } from "../../cloud/registrar/registrar.js";
 import { beginRegistration, completeActivation, RegistrationError } from "../../cloud/registration/index.js";
 import { insertDevice, revokeDevice } from "../../cloud/store/devices.js";
+import type { SqlDatabase } from "../../cloud/store/sql.js";
 import type { Scope } from "../../cloud/store/tokens.js";
 import { TPM_ALG, TPMA_OBJECT } from "../../shared/tpm/constants.js";
 import { EK_TEMPLATES } from "../../shared/tpm/ek/templates.js";
@@ -918,6 +920,56 @@ describe("the registration core, as the offline flow calls it", () => {
     }).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(RegistrationError);
     expect((again as RegistrationError).code).toBe("CHALLENGE_USED");
+  });
+
+  it("refuses a device revoked after the policy check, in a group commit with another agent, and stores nothing of it", async () => {
+    const r = await registrar();
+    const stolen = await softTpm();
+    const fine = await softTpm();
+    const stolenId = await preRegister(stolen);
+    const fineId = await preRegister(fine);
+    // Both registrations pass the policy; then the device is revoked, and both writes are
+    // queued in the same turn, so they share one transaction.
+    let revoking: Promise<void> | undefined;
+    const db: SqlDatabase = {
+      path: r.db.path,
+      get: (sql, params) => r.db.get(sql, params),
+      all: (sql, params) => r.db.all(sql, params),
+      batch: (sql, row) => r.db.batch(sql, row),
+      close: () => r.db.close(),
+      write: (fn, options) => {
+        revoking ??= r.db.write((tx) => revokeDevice(tx, stolenId, "reported stolen"));
+        return revoking.then(() => r.db.write(fn, options));
+      },
+    };
+    const racing = new Registrar(db, { config: r.registrar.config });
+    const [a, b] = await Promise.allSettled(
+      [
+        { agentId: "agent-stolen", tpm: stolen },
+        { agentId: "agent-fine", tpm: fine },
+      ].map(({ agentId, tpm }) =>
+        beginRegistration(
+          racing,
+          { agentId, ekTpm: tpm.ekTpm, ekcert: tpm.certDer, aikTpm: tpm.aikTpm },
+          { kind: "online" },
+        ),
+      ),
+    );
+    expect(a?.status).toBe("rejected");
+    expect(((a as PromiseRejectedResult).reason as RegistrationError).code).toBe("DEVICE_REVOKED");
+    expect(b?.status).toBe("fulfilled");
+
+    expect(await agentRow("agent-stolen")).toBeUndefined();
+    expect(await challengeRows("agent-stolen")).toEqual([]);
+    expect(await deviceState(stolenId)).toBe("revoked");
+    const events = (id: number) =>
+      r.db.all<{ event: string }>("SELECT event FROM device_events WHERE device_id = ? ORDER BY id", [id]);
+    expect((await events(stolenId)).map((e) => e.event)).not.toContain("registered");
+
+    expect(await agentRow("agent-fine")).toMatchObject({ device_id: fineId, regcount: 1, active: 0 });
+    expect(await challengeRows("agent-fine")).toHaveLength(1);
+    expect(await deviceState(fineId)).toBe("registered");
+    expect((await events(fineId)).map((e) => e.event)).toContain("registered");
   });
 
   it("refuses a session that belongs to another agent", async () => {
