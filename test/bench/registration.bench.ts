@@ -15,7 +15,7 @@
 // same POST + PUT bodies under the same load, doing nothing with them.
 // Targets: registrar CPU ≤ 500 µs per registration; ≥ 2,000 registrations/s with p99 < 100 ms
 // at concurrency 64. The generator shares the machine's 2 cores with the registrar: its RSA
-// private-key decryption (~1 ms per registration) is the main cost of the whole run.
+// private-key decryption (0.3–1 ms per registration, by host) is the main cost of the whole run.
 // BENCH_CHILD_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the registrar process.
 import { spawn } from "node:child_process";
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
