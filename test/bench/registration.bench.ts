@@ -21,7 +21,7 @@ import { spawn } from "node:child_process";
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { Agent, request } from "node:http";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,6 +34,7 @@ import {
 } from "../../shared/tpm/verifier/index.js";
 import { createTestPki, keylimeAuthTag, type SoftTpm, softActivate, softTpm } from "../harness/index.js";
 import { makeBundle, makeStation, payload, signManifestWith } from "../registrar/import-fixtures.js";
+import { AgentConnection } from "./agent-connection.js";
 import { childScript } from "./shipped-child.js";
 import type { BenchContext, BenchMeasurement, Benchmark } from "./types.js";
 
@@ -144,12 +145,9 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /**
- * The load generator's HTTP client: keep-alive connections (one per worker, as each agent would
- * hold its own) through node:http, which costs both sides far less than fetch per request.
+ * A request with a JSON body (or a CBOR one, given bytes); the answer's JSON. For the set-up (the
+ * bench bundle's import); the measured registrations go through AgentConnection.
  */
-const keepAlive = new Agent({ keepAlive: true, maxSockets: 1024 });
-
-/** A request with a JSON body (or a CBOR one, given bytes); the answer's JSON. */
 async function json(
   url: string,
   method: string,
@@ -157,13 +155,12 @@ async function json(
   token?: string,
 ): Promise<Record<string, unknown>> {
   const cbor = body instanceof Uint8Array;
-  const payload = cbor ? Buffer.from(body) : body instanceof JsonText ? body.text : JSON.stringify(body);
+  const payload = cbor ? Buffer.from(body) : JSON.stringify(body);
   const { status, text } = await new Promise<{ status: number; text: string }>((done, fail) => {
     const req = request(
       url,
       {
         method,
-        agent: keepAlive,
         headers: {
           "content-type": cbor ? "application/cbor" : "application/json",
           "content-length": Buffer.byteLength(payload),
@@ -185,13 +182,31 @@ async function json(
   return out;
 }
 
+/** A keylime call over the agent's own connection; the answer's JSON. */
+async function agentCall(
+  conn: AgentConnection,
+  method: string,
+  path: string,
+  body: string,
+): Promise<Record<string, unknown>> {
+  const reply = await conn.request(method, path, body);
+  const text = reply.body.toString();
+  if (reply.status >= 300) throw new Error(`${method} ${path}: ${reply.status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
 /** One full registration of `agent` (POST, software activation, PUT); returns its latency in ms. */
-async function register(url: string, id: string, agent: SoftTpm): Promise<number> {
+async function register(conn: AgentConnection, id: string, agent: SoftTpm): Promise<number> {
   const t0 = performance.now();
-  const posted = await json(`${url}/v2.6/agents/${id}`, "POST", registrationBody(agent));
+  const posted = await agentCall(conn, "POST", `/v2.6/agents/${id}`, registrationBody(agent));
   const blob = (posted.results as { blob: string }).blob;
   const challenge = softActivate(agent, new Uint8Array(Buffer.from(blob, "base64")));
-  await json(`${url}/v2.6/agents/${id}/activate`, "PUT", { auth_tag: keylimeAuthTag(challenge, id) });
+  await agentCall(
+    conn,
+    "PUT",
+    `/v2.6/agents/${id}/activate`,
+    JSON.stringify({ auth_tag: keylimeAuthTag(challenge, id) }),
+  );
   return performance.now() - t0;
 }
 
@@ -213,10 +228,20 @@ async function httpFloorMicros(
     let stop = false;
     const workers = Array.from({ length: concurrency }, async (_, w) => {
       const agent = agents[w % agents.length]!;
-      while (!stop) {
-        await json(`${url}/v2.6/agents/bench-agent-${w}`, "POST", registrationBody(agent));
-        await json(`${url}/v2.6/agents/bench-agent-${w}/activate`, "PUT", { auth_tag: "ab".repeat(48) });
-        if (counting) pairs++;
+      const conn = await AgentConnection.open(url);
+      try {
+        while (!stop) {
+          await agentCall(conn, "POST", `/v2.6/agents/bench-agent-${w}`, registrationBody(agent));
+          await agentCall(
+            conn,
+            "PUT",
+            `/v2.6/agents/bench-agent-${w}/activate`,
+            JSON.stringify({ auth_tag: "ab".repeat(48) }),
+          );
+          if (counting) pairs++;
+        }
+      } finally {
+        conn.close();
       }
     });
     await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
@@ -233,30 +258,23 @@ async function httpFloorMicros(
   }
 }
 
-/** A JSON body serialized once, for the bodies the generator sends again and again. */
-class JsonText {
-  constructor(readonly text: string) {}
-}
-
-const registrationBodies = new WeakMap<SoftTpm, JsonText>();
+const registrationBodies = new WeakMap<SoftTpm, string>();
 
 /**
- * The keylime POST body of `agent`. An agent's body never changes, so the generator serializes
- * it once: its CPU shares the 2 cores with the registrar's.
+ * The keylime POST body of `agent`, as JSON text. An agent's body never changes, so the
+ * generator serializes it once: its CPU shares the 2 cores with the registrar's.
  */
-function registrationBody(agent: SoftTpm): JsonText {
+function registrationBody(agent: SoftTpm): string {
   let body = registrationBodies.get(agent);
   if (body === undefined) {
-    body = new JsonText(
-      JSON.stringify({
-        ekcert: Buffer.from(agent.certDer).toString("base64"),
-        ek_tpm: Buffer.from(agent.ekTpm).toString("base64"),
-        aik_tpm: Buffer.from(agent.aikTpm).toString("base64"),
-        mtls_cert: null,
-        ip: "127.0.0.1",
-        port: 9002,
-      }),
-    );
+    body = JSON.stringify({
+      ekcert: Buffer.from(agent.certDer).toString("base64"),
+      ek_tpm: Buffer.from(agent.ekTpm).toString("base64"),
+      aik_tpm: Buffer.from(agent.aikTpm).toString("base64"),
+      mtls_cert: null,
+      ip: "127.0.0.1",
+      port: 9002,
+    });
     registrationBodies.set(agent, body);
   }
   return body;
@@ -363,9 +381,14 @@ export const benchmark: Benchmark = {
         let measuring = false;
         let stop = false;
         const workers = Array.from({ length: concurrency }, async (_, w) => {
-          while (!stop) {
-            const ms = await register(child.url, `bench-agent-${w}`, agents[w]!);
-            if (measuring) latencies.push(ms);
+          const conn = await AgentConnection.open(child.url);
+          try {
+            while (!stop) {
+              const ms = await register(conn, `bench-agent-${w}`, agents[w]!);
+              if (measuring) latencies.push(ms);
+            }
+          } finally {
+            conn.close();
           }
         });
         const warmup = concurrency === levels[0] ? warmFresh : warmWarm;
