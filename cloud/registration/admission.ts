@@ -29,6 +29,7 @@ import {
 import type { Registrar } from "../registrar/registrar.js";
 import type { Device, DeviceEk } from "../store/devices.js";
 import { checkAgentId } from "./agent-id.js";
+import { equalBytes } from "./equal-bytes.js";
 import { invalid, refused } from "./errors.js";
 
 /** A registration as the agent sends it (keylime POST body, or an offline request file). */
@@ -71,10 +72,6 @@ export interface Admission {
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const short = (hex: string) => `${hex.slice(0, 16)}…`;
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
-}
 
 /**
  * Whether the import that pre-registered `device` verified this very certificate's chain at the

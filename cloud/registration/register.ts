@@ -19,6 +19,7 @@ import {
   type RegistrationRequest,
 } from "./admission.js";
 import { prepareChallenge } from "./challenge.js";
+import { equalBytes } from "./equal-bytes.js";
 import { RegistrationError, refused } from "./errors.js";
 
 export interface BeginOptions {
@@ -41,15 +42,12 @@ export interface BegunRegistration {
   regcount: number;
 }
 
-const sameBytes = (a: Uint8Array | null, b: Uint8Array | null): boolean =>
-  a === null || b === null ? a === b : Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-
 /** Whether a re-registration sent exactly what the agent's row records (renewRegistration). */
 const sameEvidence = (existing: RegisteredAgent, record: AgentRegistration): boolean =>
   existing.deviceId === record.deviceId &&
-  sameBytes(existing.ekTpm, record.ekTpm) &&
-  sameBytes(existing.ekcert, record.ekcert) &&
-  sameBytes(existing.aikTpm, record.aikTpm);
+  equalBytes(existing.ekTpm, record.ekTpm) &&
+  equalBytes(existing.ekcert, record.ekcert) &&
+  equalBytes(existing.aikTpm, record.aikTpm);
 
 const isParsed = (r: RegistrationRequest | ParsedRegistration): r is ParsedRegistration => "ekPublic" in r;
 
