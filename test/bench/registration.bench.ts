@@ -195,18 +195,31 @@ async function agentCall(
   return JSON.parse(text) as Record<string, unknown>;
 }
 
+/** The keylime POST of agent `id`, with `agent`'s keys. */
+const post = (conn: AgentConnection, id: string, agent: SoftTpm) =>
+  agentCall(conn, "POST", `/v2.6/agents/${id}`, registrationBody(agent));
+
+/** The keylime PUT …/activate of agent `id`. */
+const activate = (conn: AgentConnection, id: string, authTag: string) =>
+  agentCall(conn, "PUT", `/v2.6/agents/${id}/activate`, JSON.stringify({ auth_tag: authTag }));
+
+/** Runs `fn` over a connection of its own to `url` (one per simulated agent), then closes it. */
+async function overConnection(url: string, fn: (conn: AgentConnection) => Promise<void>): Promise<void> {
+  const conn = await AgentConnection.open(url);
+  try {
+    await fn(conn);
+  } finally {
+    conn.close();
+  }
+}
+
 /** One full registration of `agent` (POST, software activation, PUT); returns its latency in ms. */
 async function register(conn: AgentConnection, id: string, agent: SoftTpm): Promise<number> {
   const t0 = performance.now();
-  const posted = await agentCall(conn, "POST", `/v2.6/agents/${id}`, registrationBody(agent));
+  const posted = await post(conn, id, agent);
   const blob = (posted.results as { blob: string }).blob;
   const challenge = softActivate(agent, new Uint8Array(Buffer.from(blob, "base64")));
-  await agentCall(
-    conn,
-    "PUT",
-    `/v2.6/agents/${id}/activate`,
-    JSON.stringify({ auth_tag: keylimeAuthTag(challenge, id) }),
-  );
+  await activate(conn, id, keylimeAuthTag(challenge, id));
   return performance.now() - t0;
 }
 
@@ -226,24 +239,16 @@ async function httpFloorMicros(
     let pairs = 0;
     let counting = false;
     let stop = false;
-    const workers = Array.from({ length: concurrency }, async (_, w) => {
-      const agent = agents[w % agents.length]!;
-      const conn = await AgentConnection.open(url);
-      try {
+    const workers = Array.from({ length: concurrency }, (_, w) =>
+      overConnection(url, async (conn) => {
+        const agent = agents[w % agents.length]!;
         while (!stop) {
-          await agentCall(conn, "POST", `/v2.6/agents/bench-agent-${w}`, registrationBody(agent));
-          await agentCall(
-            conn,
-            "PUT",
-            `/v2.6/agents/bench-agent-${w}/activate`,
-            JSON.stringify({ auth_tag: "ab".repeat(48) }),
-          );
+          await post(conn, `bench-agent-${w}`, agent);
+          await activate(conn, `bench-agent-${w}`, "ab".repeat(48));
           if (counting) pairs++;
         }
-      } finally {
-        conn.close();
-      }
-    });
+      }),
+    );
     await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
     const cpu0 = await cpuSeconds(floor.pid);
     counting = true;
@@ -380,17 +385,14 @@ export const benchmark: Benchmark = {
         const latencies: number[] = [];
         let measuring = false;
         let stop = false;
-        const workers = Array.from({ length: concurrency }, async (_, w) => {
-          const conn = await AgentConnection.open(child.url);
-          try {
+        const workers = Array.from({ length: concurrency }, (_, w) =>
+          overConnection(child.url, async (conn) => {
             while (!stop) {
               const ms = await register(conn, `bench-agent-${w}`, agents[w]!);
               if (measuring) latencies.push(ms);
             }
-          } finally {
-            conn.close();
-          }
-        });
+          }),
+        );
         const warmup = concurrency === levels[0] ? warmFresh : warmWarm;
         await new Promise((r) => setTimeout(r, warmup * 1000));
         const cpu0 = await cpuSeconds(child.pid);
