@@ -11,6 +11,7 @@
 // With requirePreRegistration and requireEkCert off the registrar checks what keylime does:
 // any TPM that completes credential activation is admitted. A revoked device is refused always.
 import { hash } from "node:crypto";
+import { equalBytes } from "../../shared/bytes/equal-bytes.js";
 import {
   type Certificate,
   certKeySha256,
@@ -29,7 +30,6 @@ import {
 import type { Registrar } from "../registrar/registrar.js";
 import type { Device, DeviceEk } from "../store/devices.js";
 import { checkAgentId } from "./agent-id.js";
-import { equalBytes } from "./equal-bytes.js";
 import { invalid, refused } from "./errors.js";
 
 /** A registration as the agent sends it (keylime POST body, or an offline request file). */

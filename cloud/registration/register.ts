@@ -1,6 +1,7 @@
 // Step one of registration (DESIGN §6), online (keylime POST) or offline (request file):
 // decode and check the request, apply the admission policy, record the agent and issue a
 // credential challenge. Everything the step changes is one write transaction.
+import { equalBytes } from "../../shared/bytes/equal-bytes.js";
 import { appendAudit } from "../audit/audit-log.js";
 import type { Registrar } from "../registrar/registrar.js";
 import {
@@ -19,7 +20,6 @@ import {
   type RegistrationRequest,
 } from "./admission.js";
 import { prepareChallenge } from "./challenge.js";
-import { equalBytes } from "./equal-bytes.js";
 import { RegistrationError, refused } from "./errors.js";
 
 export interface BeginOptions {

@@ -10,9 +10,11 @@ describe("equalBytes", () => {
     expect(equalBytes(new Uint8Array(0), new Uint8Array(0))).toBe(true);
   });
 
-  it("takes two nulls as equal, and null as unlike any bytes, even none", () => {
+  it("takes a missing value as equal only to the same missing value, never to bytes, even none", () => {
     expect(equalBytes(null, null)).toBe(true);
+    expect(equalBytes(undefined, undefined)).toBe(true);
     expect(equalBytes(null, new Uint8Array(0))).toBe(false);
-    expect(equalBytes(new Uint8Array([1]), null)).toBe(false);
+    expect(equalBytes(new Uint8Array([1]), undefined)).toBe(false);
+    expect(equalBytes(null, undefined)).toBe(false);
   });
 });

@@ -14,6 +14,7 @@
 // than an RSA verify, and the bulk path never needs the leaf's key (ekPubSha256 hashes the SPKI
 // without it). RSA keys are imported as PKCS#1 (~8 µs), EC keys as JWK.
 import { createPublicKey, type KeyObject } from "node:crypto";
+import { equalBytes } from "../bytes/equal-bytes.js";
 import {
   bitStringFlags,
   children,
@@ -519,13 +520,6 @@ function readExtensions(
   return { extensions, decoded };
 }
 
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** A parsed certificate: plain fields, and the KeyObject made on first use. */
 class ParsedCertificate implements Certificate {
   #publicKey: KeyObject | undefined;
@@ -629,7 +623,7 @@ function parse(der: Uint8Array, at: Position): Certificate {
   const outerParams = signatureAlgorithm.paramsTlv && elementOf(der, signatureAlgorithm.paramsTlv);
   if (
     innerAlg.oid !== signatureAlgorithm.oid ||
-    !sameBytes(innerAlg.paramsTlv && elementOf(der, innerAlg.paramsTlv), outerParams)
+    !equalBytes(innerAlg.paramsTlv && elementOf(der, innerAlg.paramsTlv), outerParams)
   ) {
     throw new DerError(
       `${describeOid(innerAlg.oid)} differs from signatureAlgorithm (${describeOid(signatureAlgorithm.oid)})`,

@@ -4,6 +4,7 @@
 // CA's subject. So equality never looks at the bytes alone: attribute types compare exactly,
 // string values after a simplified RFC 4518 preparation (case folded, NFKC, whitespace trimmed
 // and collapsed), RDNs in order, the attributes of one RDN as a set.
+import { equalBytes } from "../bytes/equal-bytes.js";
 import {
   children,
   contentStart,
@@ -166,15 +167,9 @@ export function nameKey(name: Name): string {
   return name instanceof ParsedName ? ParsedName.key(name) : computeKey(name.rdns);
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** RFC 5280 §7.1 name matching (see the file comment for the rules applied). */
 export function namesEqual(a: Name, b: Name): boolean {
-  if (bytesEqual(a.der, b.der)) return true;
+  if (equalBytes(a.der, b.der)) return true;
   if (a.rdns.length !== b.rdns.length) return false;
   return nameKey(a) === nameKey(b);
 }

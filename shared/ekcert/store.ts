@@ -3,6 +3,7 @@
 // published. Issuers are looked up by Authority Key Identifier first, by name second.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { equalBytes } from "../bytes/equal-bytes.js";
 import { parseCertificate } from "./certificate.js";
 import { readCertificateInput } from "./input.js";
 import { nameKey } from "./name.js";
@@ -10,10 +11,6 @@ import type { Certificate, Name } from "./types.js";
 
 function hexOf(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -60,7 +57,7 @@ export class CaStore {
   /** The store's own copy of `cert` (same DER), if it holds one. */
   find(cert: Certificate): Certificate | undefined {
     if (this.#members.has(cert)) return cert;
-    return this.#bySubject.get(nameKey(cert.subject))?.find((c) => sameBytes(c.der, cert.der));
+    return this.#bySubject.get(nameKey(cert.subject))?.find((c) => equalBytes(c.der, cert.der));
   }
 
   /** Whether the store holds this certificate (same DER): then it is a trust anchor. */

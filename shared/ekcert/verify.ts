@@ -2,6 +2,7 @@
 // a path leaf → intermediates → a certificate of the CA store (every store certificate is a
 // trust anchor, as with `openssl verify -partial_chain`). Every refusal says which
 // certificate failed which check, and which issuer was looked for.
+import { equalBytes } from "../bytes/equal-bytes.js";
 import { parseCertificate } from "./certificate.js";
 import { children, contentOf, elementOf, isContext, isUniversal, onlyChild, readTlv, TAG } from "./der.js";
 import { ekPubSha256 } from "./ek-pub-hash.js";
@@ -91,10 +92,6 @@ function hex(bytes: Uint8Array, max = 64): string {
   const h = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
   const pairs = h.match(/../g)?.join(":") ?? "";
   return pairs.length > max ? `${pairs.slice(0, max)}…` : pairs;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }
 
 function signatureVerifies(child: Certificate, issuer: Certificate): { ok: boolean; error?: string } {
@@ -214,7 +211,7 @@ function serialValue(bytes: Uint8Array | string): string {
 
 function akiMismatch(child: Certificate, issuer: Certificate): string | undefined {
   const keyId = child.authorityKeyId;
-  if (keyId && issuer.subjectKeyId && !sameBytes(keyId, issuer.subjectKeyId)) {
+  if (keyId && issuer.subjectKeyId && !equalBytes(keyId, issuer.subjectKeyId)) {
     return `its Authority Key Identifier ${hex(keyId)} is not that certificate's Subject Key Identifier ${hex(issuer.subjectKeyId)}`;
   }
   const ext = child.extensions.find((e) => e.oid === OID.authorityKeyIdentifier);
@@ -364,7 +361,7 @@ class PathBuilder {
     const keyed = (c: Certificate) =>
       cert.authorityKeyId !== undefined &&
       c.subjectKeyId !== undefined &&
-      sameBytes(cert.authorityKeyId, c.subjectKeyId);
+      equalBytes(cert.authorityKeyId, c.subjectKeyId);
     const all = [...fromStore, ...fromPool];
     return [...all.filter(keyed), ...all.filter((c) => !keyed(c))];
   }
