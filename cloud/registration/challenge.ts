@@ -5,6 +5,7 @@
 // offlineSeconds), are single-use whatever the outcome, and keep only the SHA-256 of the
 // expected auth_tag.
 import { randomBytes } from "node:crypto";
+import { equalBytes } from "../../shared/bytes/equal-bytes.js";
 import { encodeCredentialBlob, makeCredential } from "../../shared/tpm/verifier/index.js";
 import type { Registrar } from "../registrar/registrar.js";
 import type { AgentKeys } from "../store/agents.js";
@@ -137,7 +138,7 @@ export async function checkAnswer(
       ),
     );
   }
-  if (Buffer.compare(Buffer.from(challenge.akName), Buffer.from(agent.akName)) !== 0) {
+  if (!equalBytes(challenge.akName, agent.akName)) {
     await endChallenge(tx, challenge.session, "refused", now);
     return fail(
       "ak-changed",

@@ -106,7 +106,7 @@ async function register(
         const changed: string[] = [];
         if (existing.ekPubSha256 !== parsed.ekPubSha256)
           changed.push(`EK ${existing.ekPubSha256.slice(0, 16)}… → ${parsed.ekPubSha256.slice(0, 16)}…`);
-        if (!Buffer.from(existing.akName).equals(Buffer.from(parsed.akName)))
+        if (!equalBytes(existing.akName, parsed.akName))
           changed.push(
             `AK ${Buffer.from(existing.akName).toString("hex").slice(0, 20)}… → ${Buffer.from(parsed.akName).toString("hex").slice(0, 20)}…`,
           );
