@@ -1,6 +1,6 @@
 // Equality of byte strings that are public values: certificates, names, keys, public areas, the
-// evidence an agent's row records. A plain comparison is right for them; secrets (auth tags,
-// HMACs, quote digests) are compared in constant time where they are checked.
+// evidence an agent's row records. A plain comparison is right for them. Values that must not
+// leak through timing (auth tags, quote digests) are compared with timingSafeEqual instead.
 
 /**
  * Whether `a` and `b` hold the same bytes. A missing value (null or undefined) equals only the
