@@ -416,9 +416,11 @@ export const benchmark: Benchmark = {
         await Promise.all(workers);
         latencies.sort((a, b) => a - b);
         const rate = latencies.length / elapsed;
-        const cpuUs = latencies.length ? (cpu * 1e6) / latencies.length : 0;
-        const mainUs = latencies.length ? (mainCpu * 1e6) / latencies.length : 0;
-        const generatorUs = latencies.length ? (generator.user + generator.system) / latencies.length : 0;
+        const perRegistrationUs = (seconds: number) =>
+          latencies.length ? (seconds * 1e6) / latencies.length : 0;
+        const cpuUs = perRegistrationUs(cpu);
+        const mainUs = perRegistrationUs(mainCpu);
+        const generatorUs = perRegistrationUs((generator.user + generator.system) / 1e6);
         ctx.log(
           `concurrency ${concurrency}: ${latencies.length} registrations in ${elapsed.toFixed(1)} s, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, registrar CPU ${cpuUs.toFixed(0)} µs each (main thread ${mainUs.toFixed(0)}), load generator ${generatorUs.toFixed(0)} µs`,
         );
